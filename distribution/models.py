@@ -1,0 +1,198 @@
+"""
+The distribution domain: who answers (operators), where customers write in (sources),
+how much of a source each operator gets (weights), the customers (leads) and their
+requests (contacts).
+
+The rules that change these rows live in services.py; the models only hold the data
+and the invariants the database itself enforces.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+MAX_WORKLOAD_LIMIT = 100_000
+MAX_WEIGHT = 1000
+
+
+def normalize_identifier(identifier: str) -> str:
+    """The key two identifiers are compared by: trimmed and case-folded."""
+    return identifier.strip().casefold()
+
+
+class Operator(models.Model):
+    name = models.CharField(max_length=200)
+    is_active = models.BooleanField("active", default=True)
+    workload_limit = models.PositiveIntegerField(
+        default=10, help_text="How many open contacts the operator may hold at once."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="operator_name_unique_ci",
+                violation_error_code="name_taken",
+                violation_error_message="An operator with this name already exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(workload_limit__gte=0, workload_limit__lte=MAX_WORKLOAD_LIMIT),
+                name="operator_workload_limit_range",
+                violation_error_message=f"The limit must be between 0 and {MAX_WORKLOAD_LIMIT}.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Source(models.Model):
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    operators = models.ManyToManyField(
+        Operator, through="SourceOperatorConfig", related_name="sources", blank=True
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="source_name_unique_ci",
+                violation_error_code="name_taken",
+                violation_error_message="A source with this name already exists.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SourceOperatorConfig(models.Model):
+    """The weight of one operator for one source: its share is weight / sum of weights."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="weights")
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="weights")
+    weight = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        verbose_name = "operator weight"
+        ordering = ["source_id", "operator_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "operator"],
+                name="one_weight_per_source_operator",
+                violation_error_message="This operator already has a weight for this source.",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gte=1, weight__lte=MAX_WEIGHT),
+                name="weight_range",
+                violation_error_message=f"The weight must be between 1 and {MAX_WEIGHT}.",
+            ),
+        ]
+        indexes = [models.Index(fields=["operator", "source"], name="weight_operator_source")]
+
+    def __str__(self) -> str:
+        return f"{self.operator} × {self.weight} for {self.source}"
+
+
+class Lead(models.Model):
+    identifier = models.CharField(max_length=255, help_text="E-mail, phone or messenger id.")
+    # The identifier trimmed and case-folded: what makes two leads the same customer.
+    identifier_key = models.CharField(max_length=255, unique=True, editable=False)
+    name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.identifier
+
+    def clean(self) -> None:
+        self.identifier = self.identifier.strip()
+        self.identifier_key = normalize_identifier(self.identifier)
+
+
+class Contact(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="contacts")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="contacts")
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="contacts", null=True, blank=True
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open") | Q(status="closed"), name="contact_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="closed", closed_at__isnull=False)
+                | Q(status="open", closed_at__isnull=True),
+                name="contact_closed_at_iff_closed",
+            ),
+            models.CheckConstraint(
+                condition=Q(operator__isnull=True, assigned_at__isnull=True)
+                | Q(operator__isnull=False, assigned_at__isnull=False),
+                name="contact_assigned_at_iff_operator",
+            ),
+        ]
+        indexes = [
+            # An operator's load: its open contacts.
+            models.Index(
+                fields=["operator"], condition=Q(status="open"), name="contact_open_by_operator"
+            ),
+            # The queue: unassigned open contacts of a source, oldest first.
+            models.Index(
+                fields=["source", "created_at", "id"],
+                condition=Q(status="open", operator__isnull=True),
+                name="contact_queue",
+            ),
+            models.Index(fields=["-created_at", "-id"], name="contact_newest"),
+            models.Index(fields=["source", "operator"], name="contact_source_operator"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.lead} via {self.source}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def is_queued(self) -> bool:
+        return self.is_open and self.operator_id is None
+
+
+class ApiToken(models.Model):
+    """A bearer token for the JSON API. Only a SHA-256 hash of the secret is stored."""
+
+    name = models.CharField(max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

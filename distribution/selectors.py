@@ -1,0 +1,197 @@
+"""
+Every read of the distribution domain that is more than a plain get: loads, the queue,
+lists with their counts, and the statistics behind the dashboard and GET /api/stats/.
+"""
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from .models import Contact, Lead, Operator, Source, SourceOperatorConfig
+
+OPEN = Q(status=Contact.Status.OPEN)
+
+
+def operator_loads(operator_ids: Iterable[int]) -> dict[int, int]:
+    """Open contacts per operator, for the given operators (absent means 0)."""
+    ids = list(operator_ids)
+    if not ids:
+        return {}
+    rows = (
+        Contact.objects.filter(OPEN, operator_id__in=ids)
+        .values("operator_id")
+        .annotate(load=Count("id"))
+        .order_by()
+        .values_list("operator_id", "load")
+    )
+    return dict(rows)
+
+
+def operator_list() -> QuerySet[Operator]:
+    """Operators with their load as `open_contacts`, in one query."""
+    return Operator.objects.annotate(
+        open_contacts=Count("contacts", filter=Q(contacts__status=Contact.Status.OPEN))
+    ).order_by("name", "id")
+
+
+def operator_get(operator_id: int) -> Operator:
+    return operator_list().get(pk=operator_id)
+
+
+def source_list() -> QuerySet[Source]:
+    """Sources with their weights (and the weights' operators) prefetched."""
+    return Source.objects.prefetch_related(
+        "weights__operator"
+    ).order_by("name", "id")
+
+
+def queue() -> QuerySet[Contact]:
+    """Contacts waiting for an operator, oldest first."""
+    return Contact.objects.filter(OPEN, operator__isnull=True).order_by("created_at", "id")
+
+
+def queue_length() -> int:
+    return queue().count()
+
+
+def contact_list(
+    *,
+    status: str | None = None,
+    source_id: int | None = None,
+    operator_id: int | None = None,
+    unassigned: bool = False,
+) -> QuerySet[Contact]:
+    """Contacts, newest first, with lead, source and operator joined in."""
+    contacts = Contact.objects.select_related("lead", "source", "operator").order_by(
+        "-created_at", "-id"
+    )
+    if status:
+        contacts = contacts.filter(status=status)
+    if source_id is not None:
+        contacts = contacts.filter(source_id=source_id)
+    if operator_id is not None:
+        contacts = contacts.filter(operator_id=operator_id)
+    if unassigned:
+        contacts = contacts.filter(operator__isnull=True)
+    return contacts
+
+
+def lead_list(*, search: str = "") -> QuerySet[Lead]:
+    leads = Lead.objects.annotate(contact_count=Count("contacts")).order_by("-created_at", "-id")
+    search = search.strip()
+    if search:
+        leads = leads.filter(identifier_key__contains=search.casefold())
+    return leads
+
+
+def lead_contacts(lead: Lead) -> QuerySet[Contact]:
+    return lead.contacts.select_related("source", "operator").order_by("-created_at", "-id")
+
+
+def totals() -> dict[str, int]:
+    counts = Contact.objects.aggregate(
+        contacts=Count("id"),
+        open_contacts=Count("id", filter=OPEN),
+        unassigned_contacts=Count("id", filter=OPEN & Q(operator__isnull=True)),
+    )
+    return {"leads": Lead.objects.count(), **counts}
+
+
+def distribution_stats() -> dict:
+    """The numbers behind the dashboard and GET /api/stats/ (see the contract for the shape)."""
+    operators = Operator.objects.annotate(
+        open_contacts=Count("contacts", filter=Q(contacts__status=Contact.Status.OPEN)),
+        total_contacts=Count("contacts"),
+    ).order_by("name", "id")
+    per_source_operator: dict[tuple[int, int | None], int] = {}
+    per_source_unassigned: dict[int, int] = {}
+    rows = (
+        Contact.objects.values("source_id", "operator_id")
+        .annotate(
+            n=Count("id"), unassigned=Count("id", filter=OPEN & Q(operator__isnull=True))
+        )
+        .order_by()
+    )
+    for row in rows:
+        per_source_operator[(row["source_id"], row["operator_id"])] = row["n"]
+        per_source_unassigned[row["source_id"]] = (
+            per_source_unassigned.get(row["source_id"], 0) + row["unassigned"]
+        )
+    weights: dict[int, list[SourceOperatorConfig]] = {}
+    for config in SourceOperatorConfig.objects.order_by("source_id", "operator_id"):
+        weights.setdefault(config.source_id, []).append(config)
+
+    sources = []
+    for source in Source.objects.order_by("name", "id"):
+        counted = {
+            op: n for (sid, op), n in per_source_operator.items() if sid == source.pk and op
+        }
+        assigned = sum(counted.values())
+        total = assigned + sum(
+            n for (sid, op), n in per_source_operator.items() if sid == source.pk and not op
+        )
+        configs = weights.get(source.pk, [])
+        weight_sum = sum(c.weight for c in configs)
+        # Operators that got contacts but no longer have a weight still show up.
+        operator_ids = [c.operator_id for c in configs] + sorted(
+            set(counted) - {c.operator_id for c in configs}
+        )
+        weight_of = {c.operator_id: c.weight for c in configs}
+        sources.append(
+            {
+                "id": source.pk,
+                "name": source.name,
+                "total_contacts": total,
+                "unassigned_contacts": per_source_unassigned.get(source.pk, 0),
+                "operators": [
+                    {
+                        "operator_id": op,
+                        "weight": weight_of.get(op, 0),
+                        "contacts": counted.get(op, 0),
+                        "share": counted.get(op, 0) / assigned if assigned else 0.0,
+                        "expected_share": weight_of.get(op, 0) / weight_sum if weight_sum else 0.0,
+                    }
+                    for op in operator_ids
+                ],
+            }
+        )
+    return {
+        "totals": totals(),
+        "operators": [
+            {
+                "id": op.pk,
+                "name": op.name,
+                "is_active": op.is_active,
+                "workload_limit": op.workload_limit,
+                "open_contacts": op.open_contacts,
+                "total_contacts": op.total_contacts,
+            }
+            for op in operators
+        ],
+        "sources": sources,
+    }
+
+
+def contacts_per_day(*, days: int = 14) -> list[tuple[date, int]]:
+    """Contacts created on each of the last `days` days (today included), oldest first."""
+    today = timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    start = timezone.make_aware(
+        timezone.datetime.combine(first, timezone.datetime.min.time())
+    )
+    counts = dict(
+        Contact.objects.filter(created_at__gte=start)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("day", "n")
+    )
+    return [(first + timedelta(days=i), counts.get(first + timedelta(days=i), 0)) for i in range(days)]
+
+
+def recent_contacts(*, limit: int = 10) -> QuerySet[Contact]:
+    return contact_list()[:limit]

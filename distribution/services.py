@@ -1,0 +1,428 @@
+"""
+Every write of the distribution domain. Views, forms, the API, the admin and the
+management commands call these functions; none of them changes these rows itself.
+
+Each function is one transaction. The rules (see the contract's "Distribution rules"):
+
+* On a new contact the eligible operators are the active ones with a weight for the
+  contact's source and a load (open contacts) below their limit; one is drawn with
+  probability weight / sum of eligible weights. With nobody eligible the contact waits
+  in the queue, unassigned.
+* Whenever capacity appears, queued contacts are assigned oldest first by the same rule,
+  in the transaction that made the capacity.
+
+Concurrency. On SQLite every transaction begins IMMEDIATE (see settings), so writers run
+one at a time and the locks below are no-ops. On PostgreSQL the locks below are taken,
+always in this order, so that two transactions never wait for each other in a cycle:
+
+    contact row  ->  source row  ->  operator rows (one query, ascending id)
+        ->  queued contact rows (SKIP LOCKED)  ->  new lead row
+
+A transaction that holds operator locks never waits for a contact lock (it skips
+locked queued contacts), which is what keeps the order acyclic.
+"""
+
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import (
+    MAX_WEIGHT,
+    Contact,
+    Lead,
+    Operator,
+    Source,
+    SourceOperatorConfig,
+    normalize_identifier,
+)
+from .selectors import operator_loads
+
+# os.urandom underneath: no shared state to copy into forked gunicorn workers.
+_system_rng = random.SystemRandom()
+
+QUEUE_BATCH_SIZE = 200
+MAX_IDENTIFIER_LENGTH = Lead._meta.get_field("identifier").max_length
+MAX_LEAD_NAME_LENGTH = Lead._meta.get_field("name").max_length
+MAX_MESSAGE_LENGTH = 10_000
+
+
+class NameTaken(ValidationError):
+    """A unique name is already used by another row (the API answers 409)."""
+
+
+# --- the choice -------------------------------------------------------------------
+
+
+def choose_operator(candidates: Iterable[tuple[int, int]], *, rng: random.Random) -> int | None:
+    """Draw one operator id from (operator_id, weight) pairs, with probability weight / total."""
+    pairs = [(operator_id, weight) for operator_id, weight in candidates if weight > 0]
+    if not pairs:
+        return None
+    total = sum(weight for _, weight in pairs)
+    point = rng.random() * total
+    for operator_id, weight in pairs:
+        point -= weight
+        if point < 0:
+            return operator_id
+    return pairs[-1][0]  # Only reached through float rounding at the very top.
+
+
+@dataclass
+class _Pool:
+    """Operators locked by this transaction, with what is left of their capacity."""
+
+    operators: dict[int, Operator]
+    free: dict[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def lock(cls, operator_ids: Iterable[int]) -> "_Pool":
+        ids = sorted(set(operator_ids))
+        if not ids:
+            return cls(operators={})
+        # Race prevented: two transactions reading the same load and both assigning
+        # the operator's last free slot. Whoever assigns to an operator holds its row
+        # lock from before it counts the load until it commits the new contact.
+        # One query, ascending id: every transaction locks operators in the same order.
+        operators = {
+            op.pk: op for op in Operator.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        }
+        loads = operator_loads(operators.keys())
+        free = {
+            pk: op.workload_limit - loads.get(pk, 0) if op.is_active else 0
+            for pk, op in operators.items()
+        }
+        return cls(operators=operators, free=free)
+
+    def eligible(self, weights: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+        return [(pk, w) for pk, w in weights if self.free.get(pk, 0) > 0]
+
+    def take(self, operator_id: int) -> None:
+        self.free[operator_id] -= 1
+
+
+def _source_weights(source_ids: Iterable[int]) -> dict[int, list[tuple[int, int]]]:
+    weights: dict[int, list[tuple[int, int]]] = {}
+    rows = (
+        SourceOperatorConfig.objects.filter(source_id__in=list(source_ids))
+        .order_by("source_id", "operator_id")
+        .values_list("source_id", "operator_id", "weight")
+    )
+    for source_id, operator_id, weight in rows:
+        weights.setdefault(source_id, []).append((operator_id, weight))
+    return weights
+
+
+def _sources_of_operators(operator_ids: Iterable[int]) -> set[int]:
+    return set(
+        SourceOperatorConfig.objects.filter(operator_id__in=list(operator_ids)).values_list(
+            "source_id", flat=True
+        )
+    )
+
+
+def _lock_for_drain(source_ids: set[int], *, also: Iterable[int] = ()) -> tuple[_Pool, dict]:
+    weights = _source_weights(source_ids)
+    operator_ids = {pk for pairs in weights.values() for pk, _ in pairs} | set(also)
+    return _Pool.lock(operator_ids), weights
+
+
+def _drain_queue(pool: _Pool, weights: dict[int, list[tuple[int, int]]], *, rng) -> int:
+    """Assign queued contacts of these sources, oldest first, while anyone has room."""
+    now = timezone.now()
+    assigned_total = 0
+    while True:
+        open_sources = [sid for sid, pairs in weights.items() if pool.eligible(pairs)]
+        if not open_sources:
+            return assigned_total
+        # SKIP LOCKED: a queued contact locked by another transaction is being closed or
+        # reassigned by hand right now; waiting for it while holding operator locks
+        # could deadlock, and it will not need this operator anyway.
+        batch = list(
+            Contact.objects.select_for_update(skip_locked=True)
+            .filter(status=Contact.Status.OPEN, operator__isnull=True, source_id__in=open_sources)
+            .order_by("created_at", "id")[:QUEUE_BATCH_SIZE]
+        )
+        if not batch:
+            return assigned_total
+        assigned = []
+        for contact in batch:
+            operator_id = choose_operator(pool.eligible(weights[contact.source_id]), rng=rng)
+            if operator_id is None:
+                continue  # Its source filled up earlier in this batch.
+            pool.take(operator_id)
+            contact.operator_id = operator_id
+            contact.assigned_at = now
+            assigned.append(contact)
+        Contact.objects.bulk_update(assigned, ["operator", "assigned_at"])
+        assigned_total += len(assigned)
+        if len(batch) < QUEUE_BATCH_SIZE:
+            return assigned_total
+
+
+# --- contacts ---------------------------------------------------------------------
+
+
+def _clean_text(value: str | None, *, field: str, max_length: int, required: bool) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationError({field: "This field is required."}, code="required")
+    if len(value) > max_length:
+        raise ValidationError(
+            {field: f"At most {max_length} characters (got {len(value)})."}, code="max_length"
+        )
+    return value
+
+
+@transaction.atomic
+def contact_register(
+    *,
+    lead_identifier: str,
+    source_id: int,
+    message: str = "",
+    lead_name: str = "",
+    rng: random.Random | None = None,
+) -> Contact:
+    """Store a new contact of a lead through a source, assigned by weight or queued."""
+    identifier = _clean_text(
+        lead_identifier, field="lead_identifier", max_length=MAX_IDENTIFIER_LENGTH, required=True
+    )
+    message = _clean_text(message, field="message", max_length=MAX_MESSAGE_LENGTH, required=False)
+    lead_name = _clean_text(
+        lead_name, field="lead_name", max_length=MAX_LEAD_NAME_LENGTH, required=False
+    )
+    # Race prevented: a weight added to this source while we register. Locking the
+    # source row makes us see the new weight, or makes the weight's queue drain see us.
+    source = Source.objects.select_for_update().filter(pk=source_id).first()
+    if source is None:
+        raise ValidationError({"source_id": f"There is no source with id {source_id}."})
+
+    # Inactive operators are locked too: one being activated right now either waits for
+    # us (and then drains our contact from the queue) or is seen active by us.
+    weights = _source_weights([source.pk]).get(source.pk, [])
+    pool = _Pool.lock(pk for pk, _ in weights)
+    operator_id = choose_operator(pool.eligible(weights), rng=rng or _system_rng)
+
+    # get_or_create retries the read when a concurrent first contact of the same new lead
+    # wins the insert (the unique identifier_key makes the loser's insert fail).
+    lead, created = Lead.objects.get_or_create(
+        identifier_key=normalize_identifier(identifier),
+        defaults={"identifier": identifier, "name": lead_name},
+    )
+    if not created and lead_name and not lead.name:
+        lead.name = lead_name
+        lead.save(update_fields=["name"])
+
+    now = timezone.now()
+    return Contact.objects.create(
+        lead=lead,
+        source=source,
+        operator_id=operator_id,
+        message=message,
+        created_at=now,
+        assigned_at=now if operator_id else None,
+    )
+
+
+@transaction.atomic
+def contact_close(*, contact_id: int, rng: random.Random | None = None) -> Contact:
+    """Close a contact; its operator's freed slot goes to the oldest queued contact."""
+    # Lock the contact first: two closes (or a close and a reassign) of one contact
+    # run one after the other.
+    contact = Contact.objects.select_for_update().get(pk=contact_id)
+    if not contact.is_open:
+        return contact  # Closing a closed contact changes nothing.
+    source_ids = _sources_of_operators([contact.operator_id]) if contact.operator_id else set()
+    pool, weights = _lock_for_drain(source_ids)
+    contact.status = Contact.Status.CLOSED
+    contact.closed_at = timezone.now()
+    contact.save(update_fields=["status", "closed_at"])
+    if contact.operator_id in pool.free:
+        pool.free[contact.operator_id] += 1
+    _drain_queue(pool, weights, rng=rng or _system_rng)
+    return contact
+
+
+@transaction.atomic
+def contact_reassign(
+    *, contact_id: int, operator_id: int, rng: random.Random | None = None
+) -> Contact:
+    """Hand an open contact to another operator, who must be active and below its limit."""
+    contact = Contact.objects.select_for_update().get(pk=contact_id)
+    if not contact.is_open:
+        raise ValidationError({NON_FIELD_ERRORS: "A closed contact cannot be reassigned."})
+    if contact.operator_id == operator_id:
+        return contact
+    previous = contact.operator_id
+    source_ids = _sources_of_operators([previous]) if previous else set()
+    pool, weights = _lock_for_drain(source_ids, also=[operator_id])
+    target = pool.operators.get(operator_id)
+    if target is None:
+        raise ValidationError({"operator_id": f"There is no operator with id {operator_id}."})
+    if not target.is_active:
+        raise ValidationError({"operator_id": f"{target.name} is inactive."})
+    if pool.free[operator_id] <= 0:
+        raise ValidationError(
+            {"operator_id": f"{target.name} is at the limit ({target.workload_limit})."}
+        )
+    contact.operator_id = operator_id
+    contact.assigned_at = timezone.now()
+    contact.save(update_fields=["operator", "assigned_at"])
+    pool.take(operator_id)
+    if previous in pool.free:
+        pool.free[previous] += 1
+    _drain_queue(pool, weights, rng=rng or _system_rng)
+    return contact
+
+
+# --- operators --------------------------------------------------------------------
+
+
+def _raise_name_taken_or(exc: ValidationError) -> None:
+    errors = exc.error_dict.get(NON_FIELD_ERRORS, []) if hasattr(exc, "error_dict") else []
+    taken = [error for error in errors if error.code == "name_taken"]
+    if taken:
+        raise NameTaken({"name": taken}) from None
+    raise exc
+
+
+def _save_named(instance: Operator | Source, *, update_fields: list[str] | None = None) -> None:
+    """Validate against the model's own constraints, then save; a taken name is NameTaken."""
+    instance.name = (instance.name or "").strip()
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        _raise_name_taken_or(exc)
+    try:
+        # A savepoint, so that the surrounding transaction survives the insert failing.
+        with transaction.atomic():
+            instance.save(update_fields=update_fields)
+    except IntegrityError:
+        # Race: another request took the name between full_clean() and the save.
+        raise NameTaken({"name": f"The name {instance.name!r} is already taken."}) from None
+
+
+@transaction.atomic
+def operator_create(*, name: str, is_active: bool = True, workload_limit: int = 10) -> Operator:
+    operator = Operator(name=name, is_active=is_active, workload_limit=workload_limit)
+    _save_named(operator)
+    return operator
+
+
+@transaction.atomic
+def operator_update(
+    *,
+    operator_id: int,
+    name: str | None = None,
+    is_active: bool | None = None,
+    workload_limit: int | None = None,
+    rng: random.Random | None = None,
+) -> Operator:
+    """Change an operator; if that gives it room, queued contacts of its sources drain."""
+    source_ids = _sources_of_operators([operator_id])
+    pool, weights = _lock_for_drain(source_ids, also=[operator_id])
+    operator = pool.operators.get(operator_id)
+    if operator is None:
+        raise Operator.DoesNotExist(f"There is no operator with id {operator_id}.")
+    changed = []
+    for attr, value in (("name", name), ("is_active", is_active), ("workload_limit", workload_limit)):
+        if value is not None and getattr(operator, attr) != value:
+            setattr(operator, attr, value)
+            changed.append(attr)
+    if not changed:
+        return operator
+    _save_named(operator, update_fields=changed)
+    if {"is_active", "workload_limit"} & set(changed):
+        load = operator_loads([operator_id]).get(operator_id, 0)
+        pool.free[operator_id] = operator.workload_limit - load if operator.is_active else 0
+        _drain_queue(pool, weights, rng=rng or _system_rng)
+    return operator
+
+
+# --- sources and weights ----------------------------------------------------------
+
+
+@transaction.atomic
+def source_create(*, name: str) -> Source:
+    source = Source(name=name)
+    _save_named(source)
+    return source
+
+
+@transaction.atomic
+def source_update(*, source_id: int, name: str) -> Source:
+    source = Source.objects.select_for_update().get(pk=source_id)
+    source.name = name
+    _save_named(source, update_fields=["name"])
+    return source
+
+
+def _validate_weights(weights: Iterable[tuple[int, int]]) -> dict[int, int]:
+    result: dict[int, int] = {}
+    errors = []
+    for operator_id, weight in weights:
+        if operator_id in result:
+            errors.append(f"Operator {operator_id} is listed more than once.")
+        elif not isinstance(weight, int) or isinstance(weight, bool) or not 1 <= weight <= MAX_WEIGHT:
+            errors.append(f"The weight of operator {operator_id} must be between 1 and {MAX_WEIGHT}.")
+        result[operator_id] = weight
+    known = set(Operator.objects.filter(pk__in=list(result)).values_list("pk", flat=True))
+    errors += [f"There is no operator with id {pk}." for pk in result if pk not in known]
+    if errors:
+        raise ValidationError({"weights": errors})
+    return result
+
+
+def _replace_weights(source: Source, new: Mapping[int, int], *, rng: random.Random) -> Source:
+    current = dict(
+        SourceOperatorConfig.objects.filter(source=source).values_list("operator_id", "weight")
+    )
+    # Operators losing their weight are locked too: a registration that already read
+    # the old weights is then finished before we change them.
+    pool = _Pool.lock(set(current) | set(new))
+    SourceOperatorConfig.objects.filter(source=source).exclude(operator_id__in=list(new)).delete()
+    changed = [
+        SourceOperatorConfig(source=source, operator_id=pk, weight=w)
+        for pk, w in new.items()
+        if current.get(pk) != w
+    ]
+    SourceOperatorConfig.objects.bulk_create(
+        changed,
+        update_conflicts=True,
+        unique_fields=["source", "operator"],
+        update_fields=["weight"],
+    )
+    weights = {source.pk: sorted(new.items())}
+    _drain_queue(pool, weights, rng=rng)
+    return source
+
+
+@transaction.atomic
+def source_set_weights(
+    *, source_id: int, weights: Iterable[tuple[int, int]], rng: random.Random | None = None
+) -> Source:
+    """Replace the whole weight set of a source in one step; a bad entry changes nothing."""
+    new = _validate_weights(weights)
+    # Two edits of one source's weights run one after the other.
+    source = Source.objects.select_for_update().get(pk=source_id)
+    return _replace_weights(source, new, rng=rng or _system_rng)
+
+
+@transaction.atomic
+def source_set_weight(
+    *, source_id: int, operator_id: int, weight: int | None, rng: random.Random | None = None
+) -> Source:
+    """Add, change (weight) or remove (weight=None) one operator's weight for a source."""
+    source = Source.objects.select_for_update().get(pk=source_id)
+    new = dict(
+        SourceOperatorConfig.objects.filter(source=source).values_list("operator_id", "weight")
+    )
+    if weight is None:
+        new.pop(operator_id, None)
+    else:
+        new[operator_id] = weight
+    new = _validate_weights(new.items())
+    return _replace_weights(source, new, rng=rng or _system_rng)
