@@ -49,4 +49,4 @@ screenshots: setup
 	$(BIN)/python -m bench.screenshots
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .test-db.sqlite3*
+	rm -rf $(VENV) staticfiles .pytest_cache .test-db-*.sqlite3*

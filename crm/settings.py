@@ -129,8 +129,9 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": envint("SQLITE_BUSY_TIMEOUT", 20),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
-    # Tests use a file (not :memory:) so that threads and server processes share it.
-    _database["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+    # Tests use a file (not :memory:) so that threads and server processes share it;
+    # one per test run, so that two runs on one machine do not collide.
+    _database["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
 elif _database["ENGINE"] == "django.db.backends.postgresql":
     _database.setdefault("OPTIONS", {})
     _database["CONN_HEALTH_CHECKS"] = True

@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from distribution.api import api
+
 urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
     path("", include("distribution.urls")),
 ]
