@@ -59,7 +59,8 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 for _origin in CSRF_TRUSTED_ORIGINS:
     if "://" not in _origin:
         raise ImproperlyConfigured(
-            f"CSRF_TRUSTED_ORIGINS entries need a scheme, like https://crm.example.com (got {_origin!r})."
+            "CSRF_TRUSTED_ORIGINS entries need a scheme, like https://crm.example.com "
+            f"(got {_origin!r})."
         )
 
 INSTALLED_APPS = [
@@ -127,7 +128,9 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
     _database["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": envint("SQLITE_BUSY_TIMEOUT", 20),
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+        ),
     }
     # Tests use a file (not :memory:) so that threads and server processes share it;
     # one per test run, so that two runs on one machine do not collide.
@@ -185,10 +188,13 @@ AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = envint("AXES_COOLOFF_MINUTES", 15) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-# Behind a proxy the client address is the first X-Forwarded-For entry that the proxy
-# set. Only trust it when told how many proxies sit in front of us.
-AXES_IPWARE_PROXY_COUNT = envint("PROXY_COUNT", 0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# Behind PROXY_COUNT proxies the client address is the X-Forwarded-For entry that the
+# outermost of them appended; with no proxy it is the socket's address, and a client's
+# own X-Forwarded-For is ignored (it could otherwise dodge the lock-out by changing it).
+PROXY_COUNT = envint("PROXY_COUNT", 0)
+if PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"PROXY_COUNT must be 0 or more (got {PROXY_COUNT}).")
+AXES_CLIENT_IP_CALLABLE = "crm.proxy.client_ip"
 
 # Content-Security-Policy: everything from our own origin; htmx needs no inline code.
 CONTENT_SECURITY_POLICY = {
@@ -216,6 +222,10 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+# Asking browsers to preload HSTS commits the whole domain, subdomains included, to
+# HTTPS for months; that is for the domain's owner to decide (SECURE_HSTS_PRELOAD=1),
+# so `check --deploy` does not insist on it.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
