@@ -7,6 +7,7 @@ The rules that change these rows live in services.py; the models only hold the d
 and the invariants the database itself enforces.
 """
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -25,7 +26,10 @@ class Operator(models.Model):
     name = models.CharField(max_length=200)
     is_active = models.BooleanField("active", default=True)
     workload_limit = models.PositiveIntegerField(
-        default=10, help_text="How many open contacts the operator may hold at once."
+        "workload limit",
+        default=10,
+        validators=[MaxValueValidator(MAX_WORKLOAD_LIMIT)],
+        help_text="How many open contacts the operator may hold at once.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -76,7 +80,9 @@ class SourceOperatorConfig(models.Model):
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="weights")
     operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="weights")
-    weight = models.PositiveSmallIntegerField(default=1)
+    weight = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_WEIGHT)]
+    )
 
     class Meta:
         verbose_name = "operator weight"

@@ -79,7 +79,7 @@ def register(db, rng):
 
     def make(source: Source, identifier: str | None = None, **kwargs):
         return services.contact_register(
-            lead_identifier=identifier or f"lead{next(counter)}@example.com",
+            lead_identifier=f"lead{next(counter)}@example.com" if identifier is None else identifier,
             source_id=source.pk,
             rng=kwargs.pop("rng", rng),
             **kwargs,
