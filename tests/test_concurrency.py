@@ -1,0 +1,182 @@
+"""
+Real threads, real transactions, a real database file (SQLite) or server (PostgreSQL):
+limits hold, leads stay unique and nobody waits in the queue while someone has room.
+"""
+
+import random
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection, connections, transaction
+
+from distribution import selectors, services
+from distribution.models import Contact, Lead, Operator, SourceOperatorConfig
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+THREADS = 20
+
+
+def run_in_threads(count: int, work: Callable[[int], None]) -> list[BaseException]:
+    """Run work(i) in `count` threads started together; return what they raised."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(count)
+
+    def target(i: int) -> None:
+        try:
+            barrier.wait()
+            work(i)
+        except BaseException as exc:  # Collected and asserted on by the test.
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a worker thread hung"
+    return errors
+
+
+def assert_invariants() -> None:
+    """No load above its limit; no queued contact that an eligible operator could take."""
+    operators = {op.pk: op for op in Operator.objects.all()}
+    loads = selectors.operator_loads(operators)
+    for pk, op in operators.items():
+        assert loads.get(pk, 0) <= op.workload_limit, f"{op} holds {loads[pk]} > {op.workload_limit}"
+    for source_id in set(selectors.queue().values_list("source_id", flat=True)):
+        for config in SourceOperatorConfig.objects.filter(source_id=source_id):
+            op = operators[config.operator_id]
+            assert not (op.is_active and loads.get(op.pk, 0) < op.workload_limit), (
+                f"a contact of source {source_id} waits while {op} has room"
+            )
+
+
+def test_parallel_registrations_never_push_an_operator_past_its_limit(
+    make_operator, make_source
+):
+    operators = [make_operator(limit=limit) for limit in (3, 5, 7, 2)]
+    # Many sources sharing the same operators: only the operators' own locks keep two
+    # sources' registrations from taking one operator's last slot twice.
+    sources = [
+        make_source(weights={op: 1 + (i + k) % 3 for k, op in enumerate(operators)})
+        for i in range(THREADS)
+    ]
+    per_thread = 10
+
+    def work(i: int) -> None:
+        rng = random.Random(i)
+        for n in range(per_thread):
+            services.contact_register(
+                lead_identifier=f"t{i}-{n}@example.com", source_id=sources[i].pk, rng=rng
+            )
+
+    errors = run_in_threads(THREADS, work)
+
+    assert errors == []
+    assert Contact.objects.count() == THREADS * per_thread
+    assert Contact.objects.filter(operator__isnull=False).count() == 3 + 5 + 7 + 2
+    assert_invariants()
+
+
+def test_parallel_first_contacts_of_one_new_lead_make_one_lead(make_operator, make_source):
+    source = make_source(weights={make_operator(limit=100): 1})
+
+    def work(i: int) -> None:
+        identifier = "  New.Customer@Example.com " if i % 2 else "new.customer@example.com"
+        services.contact_register(lead_identifier=identifier, source_id=source.pk)
+
+    errors = run_in_threads(THREADS, work)
+
+    assert errors == []
+    assert Lead.objects.count() == 1
+    assert Contact.objects.count() == THREADS
+    assert Contact.objects.filter(lead=Lead.objects.get()).count() == THREADS
+
+
+def test_parallel_registrations_closes_and_limit_changes_keep_every_rule(
+    make_operator, make_source
+):
+    operators = [make_operator(limit=2) for _ in range(4)]
+    source = make_source(weights={op: i + 1 for i, op in enumerate(operators)})
+    for n in range(10):
+        services.contact_register(lead_identifier=f"seed{n}", source_id=source.pk)
+
+    def work(i: int) -> None:
+        rng = random.Random(i)
+        for n in range(10):
+            role = i % 4
+            if role in (0, 1):
+                services.contact_register(
+                    lead_identifier=f"lead{rng.randint(1, 30)}", source_id=source.pk, rng=rng
+                )
+            elif role == 2:
+                contact = Contact.objects.filter(status="open").order_by("?").first()
+                if contact:
+                    services.contact_close(contact_id=contact.pk, rng=rng)
+            else:
+                services.operator_update(
+                    operator_id=operators[n % 4].pk, is_active=n % 3 != 0, rng=rng
+                )
+
+    errors = run_in_threads(THREADS, work)
+
+    assert errors == []
+    assert Contact.objects.count() == 10 + 10 * 10  # Seeds plus ten registering threads.
+    assert_invariants()
+
+
+@pytest.mark.postgres
+def test_registration_waits_for_the_operator_row_lock_on_postgres(make_operator, make_source):
+    """Two transactions never count one operator's load at once: the second waits."""
+    alice = make_operator(limit=1)
+    source = make_source(weights={alice: 1})
+    holding = threading.Event()
+    release = threading.Event()
+    results: dict[str, Contact] = {}
+
+    def holder() -> None:
+        try:
+            with transaction.atomic():
+                results["first"] = services.contact_register(
+                    lead_identifier="a", source_id=source.pk
+                )
+                holding.set()
+                release.wait(timeout=60)
+        finally:
+            connections.close_all()
+
+    def waiter() -> None:
+        holding.wait(timeout=60)
+        try:
+            results["second"] = services.contact_register(lead_identifier="b", source_id=source.pk)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=holder), threading.Thread(target=waiter)]
+    for thread in threads:
+        thread.start()
+    holding.wait(timeout=60)
+    # The second registration is blocked on a row lock while the first is uncommitted.
+    for _ in range(600):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0] >= 1:
+                break
+        threading.Event().wait(0.05)
+    else:
+        pytest.fail("the second registration never waited for the lock")
+    release.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    connections.close_all()
+
+    assert results["first"].operator_id == alice.pk
+    assert results["second"].operator_id is None
+    assert selectors.operator_loads([alice.pk]) == {alice.pk: 1}
