@@ -11,6 +11,7 @@ own protected-objects page (the foreign keys are PROTECT), which names the conta
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils import timezone
 
 from . import services
 from .models import ApiToken, Contact, Lead, Operator, Source, SourceOperatorConfig
@@ -85,8 +86,15 @@ class ContactAdmin(admin.ModelAdmin):
     actions = [close_contacts]
 
 
+@admin.action(description="Revoke the selected tokens")
+def revoke_tokens(modeladmin, request, queryset) -> None:
+    revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    modeladmin.message_user(request, f"{revoked} token(s) revoked.")
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
+    actions = [revoke_tokens]
     list_display = ["name", "created_at", "last_used_at", "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name"]

@@ -43,9 +43,7 @@ def operator_get(operator_id: int) -> Operator:
 
 def source_list() -> QuerySet[Source]:
     """Sources with their weights (and the weights' operators) prefetched."""
-    return Source.objects.prefetch_related(
-        "weights__operator"
-    ).order_by("name", "id")
+    return Source.objects.prefetch_related("weights__operator").order_by("name", "id")
 
 
 def queue() -> QuerySet[Contact]:
@@ -110,9 +108,7 @@ def distribution_stats() -> dict:
     per_source_unassigned: dict[int, int] = {}
     rows = (
         Contact.objects.values("source_id", "operator_id")
-        .annotate(
-            n=Count("id"), unassigned=Count("id", filter=OPEN & Q(operator__isnull=True))
-        )
+        .annotate(n=Count("id"), unassigned=Count("id", filter=OPEN & Q(operator__isnull=True)))
         .order_by()
     )
     for row in rows:
@@ -126,9 +122,7 @@ def distribution_stats() -> dict:
 
     sources = []
     for source in Source.objects.order_by("name", "id"):
-        counted = {
-            op: n for (sid, op), n in per_source_operator.items() if sid == source.pk and op
-        }
+        counted = {op: n for (sid, op), n in per_source_operator.items() if sid == source.pk and op}
         assigned = sum(counted.values())
         total = assigned + sum(
             n for (sid, op), n in per_source_operator.items() if sid == source.pk and not op
@@ -179,9 +173,7 @@ def contacts_per_day(*, days: int = 14) -> list[tuple[date, int]]:
     """Contacts created on each of the last `days` days (today included), oldest first."""
     today = timezone.localdate()
     first = today - timedelta(days=days - 1)
-    start = timezone.make_aware(
-        timezone.datetime.combine(first, timezone.datetime.min.time())
-    )
+    start = timezone.make_aware(timezone.datetime.combine(first, timezone.datetime.min.time()))
     counts = dict(
         Contact.objects.filter(created_at__gte=start)
         .annotate(day=TruncDate("created_at"))
@@ -190,7 +182,9 @@ def contacts_per_day(*, days: int = 14) -> list[tuple[date, int]]:
         .order_by()
         .values_list("day", "n")
     )
-    return [(first + timedelta(days=i), counts.get(first + timedelta(days=i), 0)) for i in range(days)]
+    return [
+        (first + timedelta(days=i), counts.get(first + timedelta(days=i), 0)) for i in range(days)
+    ]
 
 
 def recent_contacts(*, limit: int = 10) -> QuerySet[Contact]:

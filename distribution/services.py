@@ -88,7 +88,8 @@ class _Pool:
         # lock from before it counts the load until it commits the new contact.
         # One query, ascending id: every transaction locks operators in the same order.
         operators = {
-            op.pk: op for op in Operator.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+            op.pk: op
+            for op in Operator.objects.select_for_update().filter(pk__in=ids).order_by("pk")
         }
         loads = operator_loads(operators.keys())
         free = {
@@ -328,7 +329,11 @@ def operator_update(
     if operator is None:
         raise Operator.DoesNotExist(f"There is no operator with id {operator_id}.")
     changed = []
-    for attr, value in (("name", name), ("is_active", is_active), ("workload_limit", workload_limit)):
+    for attr, value in (
+        ("name", name),
+        ("is_active", is_active),
+        ("workload_limit", workload_limit),
+    ):
         if value is not None and getattr(operator, attr) != value:
             setattr(operator, attr, value)
             changed.append(attr)
@@ -366,8 +371,12 @@ def _validate_weights(weights: Iterable[tuple[int, int]]) -> dict[int, int]:
     for operator_id, weight in weights:
         if operator_id in result:
             errors.append(f"Operator {operator_id} is listed more than once.")
-        elif not isinstance(weight, int) or isinstance(weight, bool) or not 1 <= weight <= MAX_WEIGHT:
-            errors.append(f"The weight of operator {operator_id} must be between 1 and {MAX_WEIGHT}.")
+        elif (
+            not isinstance(weight, int) or isinstance(weight, bool) or not 1 <= weight <= MAX_WEIGHT
+        ):
+            errors.append(
+                f"The weight of operator {operator_id} must be between 1 and {MAX_WEIGHT}."
+            )
         result[operator_id] = weight
     known = set(Operator.objects.filter(pk__in=list(result)).values_list("pk", flat=True))
     errors += [f"There is no operator with id {pk}." for pk in result if pk not in known]

@@ -36,7 +36,11 @@ def pytest_collection_modifyitems(config, items):
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    if os.environ.get("CRM_FORBID_SKIPS") == "1" and report.skipped and not hasattr(report, "wasxfail"):
+    if (
+        os.environ.get("CRM_FORBID_SKIPS") == "1"
+        and report.skipped
+        and not hasattr(report, "wasxfail")
+    ):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where every test must run: {report.longrepr}"
 
@@ -79,7 +83,9 @@ def register(db, rng):
 
     def make(source: Source, identifier: str | None = None, **kwargs):
         return services.contact_register(
-            lead_identifier=f"lead{next(counter)}@example.com" if identifier is None else identifier,
+            lead_identifier=f"lead{next(counter)}@example.com"
+            if identifier is None
+            else identifier,
             source_id=source.pk,
             rng=kwargs.pop("rng", rng),
             **kwargs,

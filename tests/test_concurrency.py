@@ -46,7 +46,9 @@ def assert_invariants() -> None:
     operators = {op.pk: op for op in Operator.objects.all()}
     loads = selectors.operator_loads(operators)
     for pk, op in operators.items():
-        assert loads.get(pk, 0) <= op.workload_limit, f"{op} holds {loads[pk]} > {op.workload_limit}"
+        assert loads.get(pk, 0) <= op.workload_limit, (
+            f"{op} holds {loads[pk]} > {op.workload_limit}"
+        )
     for source_id in set(selectors.queue().values_list("source_id", flat=True)):
         for config in SourceOperatorConfig.objects.filter(source_id=source_id):
             op = operators[config.operator_id]
@@ -55,9 +57,7 @@ def assert_invariants() -> None:
             )
 
 
-def test_parallel_registrations_never_push_an_operator_past_its_limit(
-    make_operator, make_source
-):
+def test_parallel_registrations_never_push_an_operator_past_its_limit(make_operator, make_source):
     operators = [make_operator(limit=limit) for limit in (3, 5, 7, 2)]
     # Many sources sharing the same operators: only the operators' own locks keep two
     # sources' registrations from taking one operator's last slot twice.

@@ -99,9 +99,7 @@ def test_contact_is_queued_when_the_source_has_no_weights(make_source, register)
     assert selectors.queue_length() == 1
 
 
-def test_closing_a_contact_assigns_the_oldest_queued_contact(
-    make_operator, make_source, register
-):
+def test_closing_a_contact_assigns_the_oldest_queued_contact(make_operator, make_source, register):
     alice = make_operator(limit=1)
     source = make_source(weights={alice: 1})
     first = register(source)
@@ -476,13 +474,17 @@ def test_registration_issues_the_same_queries_with_10_and_1000_contacts(
     for _ in range(10):
         register(unrelated)
     register(source, "returning@example.com")
-    small = _registration_queries(source, register, "new1@example.com" if new_lead else "returning@example.com")
+    small = _registration_queries(
+        source, register, "new1@example.com" if new_lead else "returning@example.com"
+    )
 
     for _ in range(990):
         register(unrelated)
     for _ in range(50):
         make_operator()
-    large = _registration_queries(source, register, "new2@example.com" if new_lead else "returning@example.com")
+    large = _registration_queries(
+        source, register, "new2@example.com" if new_lead else "returning@example.com"
+    )
 
     assert Contact.objects.count() >= 1000
     assert small == large

@@ -18,7 +18,9 @@ class Command(BaseCommand):
         User = get_user_model()
         if username and password:
             if User.objects.filter(username=username).exists():
-                self.stdout.write(f"Log in at http://127.0.0.1:8000/accounts/login/ as {username!r}.")
+                self.stdout.write(
+                    f"Log in at http://127.0.0.1:8000/accounts/login/ as {username!r}."
+                )
                 return
             User.objects.create_superuser(username=username, password=password, email="")
             self.stdout.write(
