@@ -3,8 +3,9 @@ Every read of the distribution domain that is more than a plain get: loads, the 
 lists with their counts, and the statistics behind the dashboard and GET /api/stats/.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
@@ -98,60 +99,57 @@ def totals() -> dict[str, int]:
     return {"leads": Lead.objects.count(), **counts}
 
 
+def _source_stats(
+    source: Source, configs: list[SourceOperatorConfig], counts: dict[int | None, int], queued: int
+) -> dict:
+    """One source's contacts per operator: actual share next to the share its weight asks for."""
+    assigned = sum(n for operator_id, n in counts.items() if operator_id is not None)
+    weight_of = {c.operator_id: c.weight for c in configs}
+    weight_sum = sum(weight_of.values())
+    # Operators that got contacts but have no weight any more still show up, last.
+    extra = sorted(op for op in counts if op is not None and op not in weight_of)
+    return {
+        "id": source.pk,
+        "name": source.name,
+        "total_contacts": sum(counts.values()),
+        "unassigned_contacts": queued,
+        "operators": [
+            {
+                "operator_id": op,
+                "weight": weight_of.get(op, 0),
+                "contacts": counts.get(op, 0),
+                "share": counts.get(op, 0) / assigned if assigned else 0.0,
+                "expected_share": weight_of.get(op, 0) / weight_sum if weight_sum else 0.0,
+            }
+            for op in [*weight_of, *extra]
+        ],
+    }
+
+
 def distribution_stats() -> dict:
-    """The numbers behind the dashboard and GET /api/stats/ (see the contract for the shape)."""
+    """The numbers behind the dashboard and GET /api/stats/ (see the contract for the shape).
+
+    Four queries, whatever the number of contacts: the per-(source, operator) counts are
+    one grouped query.
+    """
     operators = Operator.objects.annotate(
         open_contacts=Count("contacts", filter=Q(contacts__status=Contact.Status.OPEN)),
         total_contacts=Count("contacts"),
     ).order_by("name", "id")
-    per_source_operator: dict[tuple[int, int | None], int] = {}
-    per_source_unassigned: dict[int, int] = {}
+    counts: dict[int, dict[int | None, int]] = defaultdict(dict)
+    queued: dict[int, int] = defaultdict(int)
     rows = (
         Contact.objects.values("source_id", "operator_id")
-        .annotate(n=Count("id"), unassigned=Count("id", filter=OPEN & Q(operator__isnull=True)))
+        .annotate(n=Count("id"), queued=Count("id", filter=OPEN & Q(operator__isnull=True)))
         .order_by()
     )
     for row in rows:
-        per_source_operator[(row["source_id"], row["operator_id"])] = row["n"]
-        per_source_unassigned[row["source_id"]] = (
-            per_source_unassigned.get(row["source_id"], 0) + row["unassigned"]
-        )
-    weights: dict[int, list[SourceOperatorConfig]] = {}
+        counts[row["source_id"]][row["operator_id"]] = row["n"]
+        queued[row["source_id"]] += row["queued"]
+    configs: dict[int, list[SourceOperatorConfig]] = defaultdict(list)
     for config in SourceOperatorConfig.objects.order_by("source_id", "operator_id"):
-        weights.setdefault(config.source_id, []).append(config)
+        configs[config.source_id].append(config)
 
-    sources = []
-    for source in Source.objects.order_by("name", "id"):
-        counted = {op: n for (sid, op), n in per_source_operator.items() if sid == source.pk and op}
-        assigned = sum(counted.values())
-        total = assigned + sum(
-            n for (sid, op), n in per_source_operator.items() if sid == source.pk and not op
-        )
-        configs = weights.get(source.pk, [])
-        weight_sum = sum(c.weight for c in configs)
-        # Operators that got contacts but no longer have a weight still show up.
-        operator_ids = [c.operator_id for c in configs] + sorted(
-            set(counted) - {c.operator_id for c in configs}
-        )
-        weight_of = {c.operator_id: c.weight for c in configs}
-        sources.append(
-            {
-                "id": source.pk,
-                "name": source.name,
-                "total_contacts": total,
-                "unassigned_contacts": per_source_unassigned.get(source.pk, 0),
-                "operators": [
-                    {
-                        "operator_id": op,
-                        "weight": weight_of.get(op, 0),
-                        "contacts": counted.get(op, 0),
-                        "share": counted.get(op, 0) / assigned if assigned else 0.0,
-                        "expected_share": weight_of.get(op, 0) / weight_sum if weight_sum else 0.0,
-                    }
-                    for op in operator_ids
-                ],
-            }
-        )
     return {
         "totals": totals(),
         "operators": [
@@ -165,7 +163,10 @@ def distribution_stats() -> dict:
             }
             for op in operators
         ],
-        "sources": sources,
+        "sources": [
+            _source_stats(source, configs[source.pk], counts[source.pk], queued[source.pk])
+            for source in Source.objects.order_by("name", "id")
+        ],
     }
 
 
@@ -173,7 +174,7 @@ def contacts_per_day(*, days: int = 14) -> list[tuple[date, int]]:
     """Contacts created on each of the last `days` days (today included), oldest first."""
     today = timezone.localdate()
     first = today - timedelta(days=days - 1)
-    start = timezone.make_aware(timezone.datetime.combine(first, timezone.datetime.min.time()))
+    start = timezone.make_aware(datetime.combine(first, time.min))
     counts = dict(
         Contact.objects.filter(created_at__gte=start)
         .annotate(day=TruncDate("created_at"))

@@ -1,0 +1,114 @@
+"""Reads: loads, queue, statistics and the per-day chart."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from distribution import selectors, services
+from distribution.models import Contact
+
+pytestmark = pytest.mark.django_db
+
+
+def test_stats_add_up(make_operator, make_source, register, rng):
+    a, b, c = make_operator(limit=50), make_operator(limit=50), make_operator(limit=1)
+    web = make_source("Web", weights={a: 1, b: 3})
+    bot = make_source("Bot", weights={c: 1})
+    for _ in range(40):
+        register(web)
+    for _ in range(3):
+        register(bot)
+    services.contact_close(contact_id=Contact.objects.filter(operator=a).first().pk)
+
+    stats = selectors.distribution_stats()
+
+    totals = stats["totals"]
+    assert totals["contacts"] == 43
+    assert totals["open_contacts"] == 42
+    assert totals["unassigned_contacts"] == 2
+    assert totals["leads"] == 43
+    assert sum(s["total_contacts"] for s in stats["sources"]) == totals["contacts"]
+    by_name = {s["name"]: s for s in stats["sources"]}
+    assert by_name["Bot"]["unassigned_contacts"] == 2
+    web_ops = by_name["Web"]["operators"]
+    assert sum(o["share"] for o in web_ops) == pytest.approx(1)
+    assert [o["expected_share"] for o in web_ops] == [0.25, 0.75]
+    assert sum(o["contacts"] for o in web_ops) == 40
+    ops = {o["id"]: o for o in stats["operators"]}
+    assert ops[a.pk]["total_contacts"] - ops[a.pk]["open_contacts"] == 1
+
+
+def test_stats_keep_operators_whose_weight_was_removed(make_operator, make_source, register):
+    a, b = make_operator(), make_operator()
+    source = make_source(weights={a: 1})
+    register(source)
+    services.source_set_weights(source_id=source.pk, weights=[(b.pk, 1)])
+
+    (row,) = selectors.distribution_stats()["sources"]
+
+    assert [(o["operator_id"], o["weight"], o["contacts"]) for o in row["operators"]] == [
+        (b.pk, 1, 0),
+        (a.pk, 0, 1),
+    ]
+
+
+def test_stats_cost_a_fixed_number_of_queries(make_operator, make_source, register):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            selectors.distribution_stats()
+        return len(ctx.captured_queries)
+
+    source = make_source(weights={make_operator(): 1})
+    register(source)
+    few = queries()
+    for _ in range(5):
+        make_source(weights={make_operator(limit=100): 1})
+    for _ in range(30):
+        register(source)
+
+    assert queries() == few
+
+
+def test_contacts_per_day_counts_the_last_14_days(make_source, register):
+    source = make_source()
+    old = register(source)
+    Contact.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=20))
+    yesterday = register(source)
+    Contact.objects.filter(pk=yesterday.pk).update(created_at=timezone.now() - timedelta(days=1))
+    register(source)
+    register(source)
+
+    days = selectors.contacts_per_day(days=14)
+
+    assert len(days) == 14
+    assert days[-1] == (timezone.localdate(), 2)
+    assert days[-2][1] == 1
+    assert sum(n for _, n in days) == 3
+
+
+def test_lead_search_matches_part_of_the_identifier_ignoring_case(make_source, register):
+    source = make_source()
+    register(source, "Alice@Example.com")
+    register(source, "bob@example.org")
+
+    assert [lead.identifier for lead in selectors.lead_list(search="EXAMPLE.COM")] == [
+        "Alice@Example.com"
+    ]
+    assert selectors.lead_list(search="").count() == 2
+
+
+def test_contact_list_filters(make_operator, make_source, register):
+    op = make_operator(limit=1)
+    source = make_source(weights={op: 1})
+    assigned, queued = register(source), register(source)
+    services.contact_close(contact_id=assigned.pk)
+    queued.refresh_from_db()
+    still_queued = register(source)
+
+    assert list(selectors.contact_list(unassigned=True)) == [still_queued]
+    assert list(selectors.contact_list(status="closed")) == [assigned]
+    assert set(selectors.contact_list(operator_id=op.pk)) == {assigned, queued}
+    assert selectors.contact_list(source_id=source.pk).count() == 3
