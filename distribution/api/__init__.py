@@ -1,5 +1,72 @@
-"""The JSON API under /api/ (django-ninja). See the contract's "JSON API" section."""
+"""
+The JSON API under /api/ (django-ninja). See the contract's "JSON API" section.
 
+Each resource has its module (operators, sources, contacts, leads, stats) that only
+parses, calls distribution.services or distribution.selectors, and shapes the answer;
+errors.py turns every failure into a JSON answer, auth.py says who may call.
+"""
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver, path, re_path
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="Lead distribution CRM API", version="1.0", urls_namespace="api")
+from . import contacts, errors, leads, operators, sources, stats
+from .auth import API_AUTH, docs_access
+
+DESCRIPTION = """
+Registers contacts and manages operators, sources and weights for bots and integrations.
+
+**Authentication.** Every call needs `Authorization: Bearer <token>`; create a token with
+`python manage.py create_api_token NAME`. A supervisor logged in to the web pages may also
+use the API with its session (these docs do): unsafe methods then need the CSRF token.
+
+**Requests.** Bodies are JSON (read as JSON whatever the Content-Type says), with exactly
+the documented types: `"10"` is not a number and a field the schema does not name is
+refused. Strings are trimmed before their length is checked. Unknown query parameters
+are ignored.
+
+**Errors** are JSON: `{"detail": "..."}`, plus `"errors": {"field": ["message"]}` when
+data is at fault. 401: no valid token. 403: a session request without its CSRF token.
+404: unknown id in the path. 409: a unique name is taken. 422: the body (including invalid
+JSON and an unknown id inside the body) or a query parameter is invalid. A request that
+fails changes nothing.
+
+**Lists** answer `{"items": [...], "count": N}`, paged with `limit` (default 100, at most
+1000) and `offset`. Timestamps are ISO 8601 with a time zone.
+"""
+
+
+class CrmAPI(NinjaAPI):
+    def _get_urls(self) -> list[URLPattern | URLResolver]:
+        def unknown_path(request: HttpRequest, **kwargs: str) -> HttpResponse:
+            return errors.unknown_path(request, self)
+
+        urls = [
+            # Ninja's root view raises a bare Http404 (an HTML page); keep the URL name
+            # it reverses to find its own prefix, but answer JSON like the rest.
+            path("", unknown_path, name="api-root")
+            if getattr(url, "name", "") == "api-root"
+            else url
+            for url in super()._get_urls()
+        ]
+        # Last, after every endpoint: any other path under /api/ answers a JSON 404.
+        # It also stops CommonMiddleware from redirecting a POST that lacks the slash.
+        return [*urls, re_path(r"^.*$", unknown_path, name="unknown-path")]
+
+
+api = CrmAPI(
+    title="Lead distribution CRM API",
+    version="1.0",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    auth=API_AUTH,
+    docs_decorator=docs_access,
+    parser=errors.JSONParser(),
+)
+errors.install(api)
+
+api.add_router("/operators/", operators.router)
+api.add_router("/sources/", sources.router)
+api.add_router("/contacts/", contacts.router)
+api.add_router("/leads/", leads.router)
+api.add_router("/stats/", stats.router)

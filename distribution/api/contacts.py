@@ -1,0 +1,61 @@
+"""/api/contacts/: register a lead's request, list contacts, close one."""
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Path, Query, Router, Status
+
+from distribution import selectors, services
+from distribution.models import Contact
+
+from .errors import ONE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from .paging import page_of
+from .schemas import (
+    ContactCreateIn,
+    ContactFilters,
+    ContactOut,
+    ContactPage,
+    ErrorOut,
+    Id,
+    PageParams,
+)
+
+router = Router(tags=["contacts"])
+
+
+def _contacts() -> QuerySet[Contact]:
+    return Contact.objects.select_related("lead")
+
+
+@router.post("/", response={201: ContactOut, **WRITE_ERRORS})
+def register_contact(request: HttpRequest, payload: ContactCreateIn):
+    """Register a contact of a lead through a source.
+
+    It is assigned at once to an eligible operator, drawn by weight, or stored with
+    `operator_id: null` in the queue when nobody has room. An unknown `source_id` is a 422.
+    """
+    contact = services.contact_register(**payload.model_dump())
+    return Status(201, contact)
+
+
+@router.get("/", response={200: ContactPage, **READ_ERRORS})
+def list_contacts(request: HttpRequest, filters: Query[ContactFilters], page: Query[PageParams]):
+    """Contacts, newest first, filtered by any of status, source, operator, unassigned."""
+    contacts = selectors.contact_list(**filters.model_dump())
+    return page_of(contacts, page)
+
+
+@router.get("/{contact_id}", response={200: ContactOut, **ONE_ERRORS})
+def get_contact(request: HttpRequest, contact_id: Path[Id]):
+    return get_object_or_404(_contacts(), pk=contact_id)
+
+
+@router.post("/{contact_id}/close", response={200: ContactOut, 404: ErrorOut, **WRITE_ERRORS})
+def close_contact(request: HttpRequest, contact_id: Path[Id]):
+    """Close a contact; its operator's freed slot goes to the oldest queued contact.
+
+    Closing a closed contact changes nothing and answers it as it is.
+    """
+    get_object_or_404(Contact, pk=contact_id)
+    services.contact_close(contact_id=contact_id)
+    return _contacts().get(pk=contact_id)

@@ -1,0 +1,269 @@
+"""
+The shapes of the JSON API: what it accepts and what it answers (see the contract).
+
+Input schemas are plain pydantic models, strict and closed: a field of the wrong JSON
+type or a field the schema does not name is a 422, so that a typo such as
+`workload_limt` is reported instead of silently changing nothing. Output schemas are
+ninja schemas, filled from model instances.
+"""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from ninja import Field, Schema
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+
+from distribution.models import MAX_WEIGHT, MAX_WORKLOAD_LIMIT
+from distribution.services import (
+    MAX_IDENTIFIER_LENGTH,
+    MAX_LEAD_NAME_LENGTH,
+    MAX_MESSAGE_LENGTH,
+)
+
+# Ids are 64-bit (BigAutoField). A bigger number cannot be an id, and the database
+# drivers refuse to bind it, so it never gets past validation.
+MAX_ID = 2**63 - 1
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+# Enough for every operator of a team; it also keeps `IN (...)` queries within what
+# SQLite accepts as bound parameters.
+MAX_WEIGHTS = 1000
+MAX_SEARCH_LENGTH = 255
+MAX_NAME_LENGTH = 200
+
+
+def _storable(value: str) -> str:
+    # PostgreSQL text cannot hold NUL, and a lone surrogate (JSON allows "\ud800") cannot
+    # be encoded as UTF-8 by any driver: both would fail deep in the database layer.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\u0000) characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+def text(*, min_length: int = 0, max_length: int, strip: bool = True) -> type[str]:
+    """A string the database can store, trimmed before its length is checked."""
+    return Annotated[  # type: ignore[return-value]
+        str,
+        StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length),
+        AfterValidator(_storable),
+    ]
+
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Name = text(min_length=1, max_length=MAX_NAME_LENGTH)
+Limit = Annotated[int, Field(ge=0, le=MAX_WORKLOAD_LIMIT)]
+Weight = Annotated[int, Field(ge=1, le=MAX_WEIGHT)]
+SearchText = text(max_length=MAX_SEARCH_LENGTH)
+Identifier = text(min_length=1, max_length=MAX_IDENTIFIER_LENGTH)
+Message = text(max_length=MAX_MESSAGE_LENGTH)
+LeadName = text(max_length=MAX_LEAD_NAME_LENGTH)
+
+
+class Input(BaseModel):
+    """A request body: JSON types exactly as documented, no unknown fields."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def _no_default_in_schema(schema: dict) -> None:
+    # Optional fields of a PATCH have no default value: absent means "unchanged".
+    # Without this, pydantic documents `"default": null` on a field that refuses null.
+    for prop in schema.get("properties", {}).values():
+        prop.pop("default", None)
+
+
+# --- paging ----------------------------------------------------------------------
+
+
+class PageParams(Schema):
+    limit: int = Field(
+        DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"At most {MAX_LIMIT} items per page."
+    )
+    offset: int = Field(0, ge=0, le=MAX_ID, description="How many items to skip.")
+
+
+# --- errors ----------------------------------------------------------------------
+
+
+class ErrorOut(Schema):
+    detail: str = Field(description="What went wrong, for a human.")
+
+
+class ValidationErrorOut(Schema):
+    detail: str
+    errors: dict[str, list[str]] = Field(
+        description=(
+            "Messages per field. Keys are field names, dotted for nested fields "
+            "(`weights.0.weight`); `body` is the body as a whole, `__all__` the request "
+            "as a whole."
+        )
+    )
+
+
+# --- operators -------------------------------------------------------------------
+
+
+class OperatorCreateIn(Input):
+    name: Name
+    is_active: bool = True
+    workload_limit: Limit = 10
+
+
+class OperatorUpdateIn(Input):
+    model_config = ConfigDict(json_schema_extra=_no_default_in_schema)
+
+    name: Name = None  # type: ignore[assignment]
+    is_active: bool = None  # type: ignore[assignment]
+    workload_limit: Limit = None  # type: ignore[assignment]
+
+
+class OperatorOut(Schema):
+    id: int
+    name: str
+    is_active: bool
+    workload_limit: int
+    open_contacts: int = Field(description="The operator's load: its open contacts.")
+
+
+class OperatorPage(Schema):
+    items: list[OperatorOut]
+    count: int
+
+
+# --- sources ---------------------------------------------------------------------
+
+
+class SourceCreateIn(Input):
+    name: Name
+
+
+class WeightIn(Input):
+    operator_id: Id
+    weight: Weight
+
+
+class WeightsIn(Input):
+    weights: list[WeightIn] = Field(max_length=MAX_WEIGHTS)
+
+
+class WeightOut(Schema):
+    operator_id: int
+    weight: int
+
+
+class SourceOut(Schema):
+    id: int
+    name: str
+    weights: list[WeightOut]
+
+    @staticmethod
+    def resolve_weights(source) -> list:
+        return list(source.weights.all())
+
+
+class SourcePage(Schema):
+    items: list[SourceOut]
+    count: int
+
+
+# --- contacts and leads ----------------------------------------------------------
+
+
+class ContactCreateIn(Input):
+    lead_identifier: Identifier = Field(
+        description="E-mail, phone or messenger id; trimmed, compared case-insensitively."
+    )
+    source_id: Id
+    message: Message = ""
+    lead_name: LeadName = ""
+
+
+class LeadRef(Schema):
+    id: int
+    identifier: str
+
+
+class ContactOut(Schema):
+    id: int
+    lead: LeadRef
+    source_id: int
+    operator_id: int | None = Field(description="null while the contact waits in the queue.")
+    status: Literal["open", "closed"]
+    message: str
+    created_at: datetime
+    assigned_at: datetime | None
+    closed_at: datetime | None
+
+
+class ContactPage(Schema):
+    items: list[ContactOut]
+    count: int
+
+
+class ContactFilters(Schema):
+    status: Literal["open", "closed"] | None = None
+    source_id: Id | None = None
+    operator_id: Id | None = None
+    unassigned: bool = Field(False, description="Only contacts without an operator.")
+
+
+class LeadOut(Schema):
+    id: int
+    identifier: str
+    name: str
+    created_at: datetime
+    contacts: list[ContactOut] = Field(description="The lead's contacts, newest first.")
+
+    @staticmethod
+    def resolve_contacts(lead) -> list:
+        return list(lead.contacts.all())
+
+
+class LeadPage(Schema):
+    items: list[LeadOut]
+    count: int
+
+
+# --- statistics ------------------------------------------------------------------
+
+
+class TotalsOut(Schema):
+    leads: int
+    contacts: int
+    open_contacts: int
+    unassigned_contacts: int
+
+
+class OperatorStatsOut(Schema):
+    id: int
+    name: str
+    is_active: bool
+    workload_limit: int
+    open_contacts: int
+    total_contacts: int
+
+
+class SourceOperatorStatsOut(Schema):
+    operator_id: int
+    weight: int
+    contacts: int
+    share: float = Field(description="contacts / assigned contacts of the source")
+    expected_share: float = Field(description="weight / sum of the source's weights")
+
+
+class SourceStatsOut(Schema):
+    id: int
+    name: str
+    total_contacts: int
+    unassigned_contacts: int
+    operators: list[SourceOperatorStatsOut]
+
+
+class StatsOut(Schema):
+    totals: TotalsOut
+    operators: list[OperatorStatsOut]
+    sources: list[SourceStatsOut]

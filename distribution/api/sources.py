@@ -1,0 +1,55 @@
+"""/api/sources/: where contacts come in, and each operator's weight for them."""
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Path, Query, Router, Status
+
+from distribution import selectors, services
+from distribution.models import Source
+
+from .errors import ONE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from .paging import page_of
+from .schemas import (
+    ErrorOut,
+    Id,
+    PageParams,
+    SourceCreateIn,
+    SourceOut,
+    SourcePage,
+    ValidationErrorOut,
+    WeightsIn,
+)
+
+router = Router(tags=["sources"])
+
+
+@router.post("/", response={201: SourceOut, 409: ValidationErrorOut, **WRITE_ERRORS})
+def create_source(request: HttpRequest, payload: SourceCreateIn):
+    """Create a source, with no weights yet. A taken name (in any letter case) is a 409."""
+    source = services.source_create(name=payload.name)
+    return Status(201, selectors.source_list().get(pk=source.pk))
+
+
+@router.get("/", response={200: SourcePage, **READ_ERRORS})
+def list_sources(request: HttpRequest, page: Query[PageParams]):
+    """Sources by name, each with its operators' weights."""
+    return page_of(selectors.source_list(), page)
+
+
+@router.get("/{source_id}", response={200: SourceOut, **ONE_ERRORS})
+def get_source(request: HttpRequest, source_id: Path[Id]):
+    return get_object_or_404(selectors.source_list(), pk=source_id)
+
+
+@router.post("/{source_id}/weights", response={200: SourceOut, 404: ErrorOut, **WRITE_ERRORS})
+def set_weights(request: HttpRequest, source_id: Path[Id], payload: WeightsIn):
+    """Replace the source's whole weight set in one step.
+
+    An operator listed twice or unknown is a 422 and leaves the old set untouched.
+    Queued contacts of the source that can now be assigned are assigned at once.
+    """
+    get_object_or_404(Source, pk=source_id)
+    services.source_set_weights(
+        source_id=source_id, weights=[(w.operator_id, w.weight) for w in payload.weights]
+    )
+    return selectors.source_list().get(pk=source_id)

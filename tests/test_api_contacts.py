@@ -1,0 +1,273 @@
+from datetime import datetime
+
+import pytest
+
+from distribution.models import Contact, Lead
+from tests.api_support import ApiClient, json_of, query_count
+
+CONTACT_KEYS = {
+    "id",
+    "lead",
+    "source_id",
+    "operator_id",
+    "status",
+    "message",
+    "created_at",
+    "assigned_at",
+    "closed_at",
+}
+
+
+@pytest.fixture
+def api(client, db) -> ApiClient:
+    return ApiClient(client)
+
+
+def is_iso_with_zone(value: str) -> bool:
+    return datetime.fromisoformat(value).tzinfo is not None
+
+
+def test_register_answers_201_with_the_assigned_contact(api, make_operator, make_source):
+    operator = make_operator()
+    source = make_source(weights={operator: 1})
+
+    response = api.post(
+        "/api/contacts/",
+        {
+            "lead_identifier": " Alice@Example.com ",
+            "source_id": source.pk,
+            "message": "Call me",
+            "lead_name": "Alice",
+        },
+    )
+
+    assert response.status_code == 201
+    body = json_of(response)
+    assert set(body) == CONTACT_KEYS
+    lead = Lead.objects.get()
+    assert body["lead"] == {"id": lead.pk, "identifier": "Alice@Example.com"}
+    assert body["source_id"] == source.pk
+    assert body["operator_id"] == operator.pk
+    assert body["status"] == "open"
+    assert body["message"] == "Call me"
+    assert is_iso_with_zone(body["created_at"])
+    assert is_iso_with_zone(body["assigned_at"])
+    assert body["closed_at"] is None
+    assert lead.name == "Alice"
+
+
+def test_register_without_an_eligible_operator_queues_the_contact(api, make_source):
+    source = make_source()
+
+    body = json_of(api.post("/api/contacts/", {"lead_identifier": "bob", "source_id": source.pk}))
+
+    assert body["operator_id"] is None
+    assert body["assigned_at"] is None
+    assert Contact.objects.get(pk=body["id"]).is_queued
+
+
+def test_the_same_identifier_in_another_case_is_the_same_lead(api, make_source):
+    source = make_source()
+
+    first = json_of(
+        api.post("/api/contacts/", {"lead_identifier": "a@x.io", "source_id": source.pk})
+    )
+    second = json_of(
+        api.post("/api/contacts/", {"lead_identifier": "A@X.IO", "source_id": source.pk})
+    )
+
+    assert first["lead"]["id"] == second["lead"]["id"]
+    assert Lead.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"source_id": "SOURCE"}, "lead_identifier"),
+        ({"lead_identifier": "", "source_id": "SOURCE"}, "lead_identifier"),
+        ({"lead_identifier": "   ", "source_id": "SOURCE"}, "lead_identifier"),
+        ({"lead_identifier": "x" * 256, "source_id": "SOURCE"}, "lead_identifier"),
+        ({"lead_identifier": "a\x00b", "source_id": "SOURCE"}, "lead_identifier"),
+        ({"lead_identifier": "a"}, "source_id"),
+        ({"lead_identifier": "a", "source_id": 987_654}, "source_id"),
+        ({"lead_identifier": "a", "source_id": -1}, "source_id"),
+        ({"lead_identifier": "a", "source_id": 2**64}, "source_id"),
+        ({"lead_identifier": "a", "source_id": "1"}, "source_id"),
+        ({"lead_identifier": "a", "source_id": "SOURCE", "message": "m" * 10_001}, "message"),
+        ({"lead_identifier": "a", "source_id": "SOURCE", "lead_name": "n" * 201}, "lead_name"),
+        ({"lead_identifier": "a", "source_id": "SOURCE", "message": None}, "message"),
+        ({"lead_identifier": "a", "source_id": "SOURCE", "operator_id": 1}, "operator_id"),
+    ],
+)
+def test_an_invalid_contact_is_a_422_and_stores_nothing(api, make_source, body, field):
+    source = make_source()
+    body = {key: source.pk if value == "SOURCE" else value for key, value in body.items()}
+
+    response = api.post("/api/contacts/", body)
+
+    assert response.status_code == 422
+    assert field in json_of(response)["errors"]
+    assert not Contact.objects.exists()
+    assert not Lead.objects.exists()
+
+
+def test_an_identifier_padded_beyond_255_is_accepted_once_trimmed(api, make_source):
+    source = make_source()
+
+    response = api.post(
+        "/api/contacts/", {"lead_identifier": " " * 100 + "x" * 255, "source_id": source.pk}
+    )
+
+    assert response.status_code == 201
+    assert json_of(response)["lead"]["identifier"] == "x" * 255
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["{", '{"lead_identifier": "a", "source_id": 1', "null", "[]", '"text"', "1e999"],
+)
+def test_a_body_that_is_not_a_json_object_is_a_422(api, raw):
+    response = api.post("/api/contacts/", raw=raw)
+
+    assert response.status_code == 422
+    assert "body" in json_of(response)["errors"]
+
+
+def test_a_json_body_under_another_content_type_is_read_as_json(api, make_source):
+    source = make_source()
+
+    response = api.post(
+        "/api/contacts/",
+        raw=f'{{"lead_identifier": "a", "source_id": {source.pk}}}',
+        content_type="text/plain",
+    )
+
+    assert response.status_code == 201
+
+
+def test_a_form_encoded_body_is_a_422(api, make_source):
+    source = make_source()
+
+    response = api.post(
+        "/api/contacts/",
+        raw=f"lead_identifier=a&source_id={source.pk}",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 422
+    assert not Contact.objects.exists()
+
+
+def test_list_contacts_is_newest_first_and_paged(api, make_source, register):
+    source = make_source()
+    contacts = [register(source) for _ in range(5)]
+
+    body = json_of(api.get("/api/contacts/", {"limit": 2, "offset": 1}))
+
+    assert body["count"] == 5
+    assert [item["id"] for item in body["items"]] == [contacts[3].pk, contacts[2].pk]
+    assert set(body["items"][0]) == CONTACT_KEYS
+
+
+def test_list_contacts_filters(api, make_operator, make_source, register):
+    ann = make_operator("Ann", limit=1)
+    web, ads = make_source("Web", weights={ann: 1}), make_source("Ads")
+    assigned = register(web)
+    queued_web = register(web)
+    queued_ads = register(ads)
+    closed = register(ads)
+    Contact.objects.filter(pk=closed.pk).update(status="closed", closed_at=closed.created_at)
+
+    def ids(**params):
+        return {item["id"] for item in json_of(api.get("/api/contacts/", params))["items"]}
+
+    assert ids(status="closed") == {closed.pk}
+    assert ids(status="open") == {assigned.pk, queued_web.pk, queued_ads.pk}
+    assert ids(source_id=web.pk) == {assigned.pk, queued_web.pk}
+    assert ids(operator_id=ann.pk) == {assigned.pk}
+    assert ids(unassigned="true") == {queued_web.pk, queued_ads.pk, closed.pk}
+    assert ids(unassigned="true", status="open", source_id=ads.pk) == {queued_ads.pk}
+    assert ids(unassigned="false") == {assigned.pk, queued_web.pk, queued_ads.pk, closed.pk}
+    assert ids(source_id=987_654) == set()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"status": "pending"},
+        {"source_id": "web"},
+        {"operator_id": -1},
+        {"operator_id": 2**64},
+        {"unassigned": "maybe"},
+    ],
+)
+def test_list_contacts_refuses_a_bad_filter_with_422(api, params):
+    response = api.get("/api/contacts/", params)
+
+    assert response.status_code == 422
+    assert set(json_of(response)["errors"]) == set(params)
+
+
+def test_list_contacts_takes_the_same_number_of_queries_for_more_rows(
+    api, make_operator, make_source, register
+):
+    source = make_source(weights={make_operator(limit=100): 1})
+
+    def request():
+        return api.get("/api/contacts/")
+
+    register(source)
+    few = query_count(request)
+    for _ in range(30):
+        register(source)
+
+    assert query_count(request) == few
+
+
+def test_get_contact_answers_the_contact(api, make_source, register):
+    contact = register(make_source(), "carol@example.com")
+
+    body = json_of(api.get(f"/api/contacts/{contact.pk}"))
+
+    assert body["id"] == contact.pk
+    assert body["lead"] == {"id": contact.lead_id, "identifier": "carol@example.com"}
+    assert body["status"] == "open"
+
+
+@pytest.mark.parametrize("contact_id", ["424242", "-1", "one", str(2**63)])
+def test_get_unknown_contact_is_a_404(api, contact_id):
+    assert api.get(f"/api/contacts/{contact_id}").status_code == 404
+
+
+def test_close_contact_closes_it_and_hands_the_slot_to_the_queue(
+    api, make_operator, make_source, register
+):
+    operator = make_operator(limit=1)
+    source = make_source(weights={operator: 1})
+    first, waiting = register(source), register(source)
+    assert waiting.operator_id is None
+
+    response = api.post(f"/api/contacts/{first.pk}/close")
+
+    assert response.status_code == 200
+    body = json_of(response)
+    assert body["status"] == "closed"
+    assert is_iso_with_zone(body["closed_at"])
+    assert Contact.objects.get(pk=waiting.pk).operator_id == operator.pk
+
+
+def test_closing_a_closed_contact_changes_nothing(api, make_source, register):
+    contact = register(make_source())
+    first = json_of(api.post(f"/api/contacts/{contact.pk}/close"))
+
+    second = api.post(f"/api/contacts/{contact.pk}/close")
+
+    assert second.status_code == 200
+    assert json_of(second) == first
+
+
+def test_close_unknown_contact_is_a_404(api):
+    response = api.post("/api/contacts/777/close")
+
+    assert response.status_code == 404
+    assert "detail" in json_of(response)
