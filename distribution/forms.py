@@ -1,0 +1,152 @@
+"""
+The supervisors' forms. They check the shape of the input; the rules are checked by
+services.py, whose ValidationErrors are put back on the form with `add_service_errors`.
+"""
+
+from collections.abc import Iterable, Mapping
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+from .models import MAX_WEIGHT, MAX_WORKLOAD_LIMIT, Contact, Operator, Source
+from .services import MAX_IDENTIFIER_LENGTH, MAX_LEAD_NAME_LENGTH, MAX_MESSAGE_LENGTH
+
+OperatorChoices = list[tuple[int, str]]
+
+
+def add_service_errors(
+    form: forms.Form, exc: ValidationError, *, fields: Mapping[str, str] | None = None
+) -> None:
+    """Show a service's ValidationError on the form, next to the field it names.
+
+    `fields` maps the service's keys (e.g. "operator_id") to form field names; keys the
+    form does not have become errors of the whole form.
+    """
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for key, errors in exc.error_dict.items():
+        name = (fields or {}).get(key, key)
+        target = name if name in form.fields and key != NON_FIELD_ERRORS else None
+        form.add_error(target, errors)
+
+
+def operator_choices(operators: Iterable[Operator]) -> OperatorChoices:
+    """Labels with the load, from operators annotated with `open_contacts`."""
+    return [
+        (op.pk, f"{op.name} ({op.open_contacts}/{op.workload_limit})")
+        for op in operators
+        if op.is_active
+    ]
+
+
+class OperatorCreateForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    workload_limit = forms.IntegerField(
+        label="Workload limit",
+        min_value=0,
+        max_value=MAX_WORKLOAD_LIMIT,
+        initial=10,
+        help_text="Open contacts the operator may hold at once.",
+    )
+    is_active = forms.BooleanField(label="Active", required=False, initial=True)
+
+
+class OperatorLimitForm(forms.Form):
+    workload_limit = forms.IntegerField(
+        label="Limit",
+        min_value=0,
+        max_value=MAX_WORKLOAD_LIMIT,
+        widget=forms.NumberInput(attrs={"class": "input-num"}),
+    )
+
+    def __init__(self, *args, operator: Operator, **kwargs) -> None:
+        kwargs.setdefault("auto_id", f"id_operator{operator.pk}_%s")
+        kwargs.setdefault("initial", {"workload_limit": operator.workload_limit})
+        super().__init__(*args, **kwargs)
+        self.operator = operator
+
+
+class OperatorActiveForm(forms.Form):
+    # Sent as a hidden "true"/"false": the button says which state it asks for, so a
+    # double click or a stale page never flips the operator back.
+    is_active = forms.BooleanField(required=False)
+
+
+class SourceCreateForm(forms.Form):
+    name = forms.CharField(max_length=200)
+
+
+class WeightForm(forms.Form):
+    """One operator's weight for a source: a row of the weights table, or the "add" form."""
+
+    operator = forms.TypedChoiceField(coerce=int)
+    weight = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_WEIGHT,
+        initial=1,
+        widget=forms.NumberInput(attrs={"class": "input-num"}),
+    )
+
+    def __init__(
+        self, *args, choices: OperatorChoices, row_of: int | None = None, **kwargs
+    ) -> None:
+        if row_of is not None:
+            kwargs.setdefault("auto_id", f"id_weight{row_of}_%s")
+        super().__init__(*args, **kwargs)
+        self.row_of = row_of
+        self.fields["operator"].choices = choices
+        if row_of is not None:
+            self.fields["operator"].widget = forms.HiddenInput()
+
+
+class ContactCreateForm(forms.Form):
+    lead_identifier = forms.CharField(
+        label="Lead identifier",
+        max_length=MAX_IDENTIFIER_LENGTH,
+        help_text="E-mail, phone or messenger id; the same identifier is the same lead.",
+    )
+    lead_name = forms.CharField(label="Lead name", max_length=MAX_LEAD_NAME_LENGTH, required=False)
+    source = forms.ModelChoiceField(queryset=Source.objects.order_by("name", "id"))
+    message = forms.CharField(
+        max_length=MAX_MESSAGE_LENGTH, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class ContactFilterForm(forms.Form):
+    STATUS_CHOICES = [("", "Any status"), *Contact.Status.choices]
+
+    source = forms.ModelChoiceField(
+        queryset=Source.objects.order_by("name", "id"), required=False, empty_label="Any source"
+    )
+    operator = forms.ModelChoiceField(
+        queryset=Operator.objects.order_by("name", "id"),
+        required=False,
+        empty_label="Any operator",
+    )
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
+    unassigned = forms.BooleanField(label="Queued only", required=False)
+
+    def filters(self) -> dict:
+        """Keyword arguments for selectors.contact_list; invalid values are ignored."""
+        data = self.cleaned_data if self.is_valid() else {}
+        source, operator = data.get("source"), data.get("operator")
+        return {
+            "status": data.get("status") or None,
+            "source_id": source.pk if source else None,
+            "operator_id": operator.pk if operator else None,
+            "unassigned": bool(data.get("unassigned")),
+        }
+
+
+class ReassignForm(forms.Form):
+    operator = forms.TypedChoiceField(label="Reassign to", coerce=int)
+
+    def __init__(self, *args, contact: Contact, choices: OperatorChoices, **kwargs) -> None:
+        kwargs.setdefault("auto_id", f"id_contact{contact.pk}_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["operator"].choices = [("", "Choose an operator"), *choices]
+
+
+class LeadSearchForm(forms.Form):
+    search = forms.CharField(label="Search leads", max_length=255, required=False)

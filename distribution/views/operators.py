@@ -1,0 +1,115 @@
+"""/operators/: the list, adding an operator, and in-place activation and limits."""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
+
+from .. import selectors, services
+from ..forms import OperatorActiveForm, OperatorCreateForm, OperatorLimitForm, add_service_errors
+from ..models import Operator
+from .base import HtmxHttpRequest, paginate, render_page, supervisor_required
+
+TEMPLATE = "distribution/operators.html"
+
+
+@dataclass
+class OperatorRow:
+    operator: Operator
+    limit_form: OperatorLimitForm
+
+
+def _page(
+    request: HtmxHttpRequest,
+    create_form: OperatorCreateForm,
+    *,
+    bound: OperatorLimitForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The whole page; `bound` is a limit form with errors, shown in its operator's row."""
+    page = paginate(request, selectors.operator_list())
+    rows = [
+        OperatorRow(
+            op, bound if bound and bound.operator.pk == op.pk else OperatorLimitForm(operator=op)
+        )
+        for op in page
+    ]
+    context = {"page_obj": page, "rows": rows, "create_form": create_form}
+    return render_page(request, TEMPLATE, context, status=status)
+
+
+def _row(
+    request: HtmxHttpRequest,
+    operator_id: int,
+    limit_form: OperatorLimitForm | None = None,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    """The operator's table row, for htmx; the whole list otherwise."""
+    if not request.htmx:
+        # Back to the page of the list the form was on (its action carries ?page=).
+        return redirect(f"{reverse('distribution:operator_list')}?{request.GET.urlencode()}")
+    try:
+        operator = selectors.operator_get(operator_id)
+    except Operator.DoesNotExist:
+        raise Http404("No such operator.") from None
+    row = OperatorRow(operator, limit_form or OperatorLimitForm(operator=operator))
+    return render_page(request, TEMPLATE, {"row": row}, fragment="operator_row", status=status)
+
+
+@require_safe
+@supervisor_required
+def operator_list(request: HtmxHttpRequest) -> HttpResponse:
+    return _page(request, OperatorCreateForm())
+
+
+@require_POST
+@supervisor_required
+def operator_create(request: HtmxHttpRequest) -> HttpResponse:
+    form = OperatorCreateForm(request.POST)
+    if form.is_valid():
+        try:
+            operator = services.operator_create(**form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Operator {operator.name} added.")
+            return redirect("distribution:operator_list")
+    return _page(request, form, status=422)
+
+
+@require_POST
+@supervisor_required
+def operator_set_active(request: HtmxHttpRequest, operator_id: int) -> HttpResponse:
+    form = OperatorActiveForm(request.POST)
+    form.is_valid()  # A BooleanField that may be false cannot be invalid.
+    try:
+        services.operator_update(operator_id=operator_id, is_active=form.cleaned_data["is_active"])
+    except Operator.DoesNotExist:
+        raise Http404("No such operator.") from None
+    return _row(request, operator_id)
+
+
+@require_POST
+@supervisor_required
+def operator_set_limit(request: HtmxHttpRequest, operator_id: int) -> HttpResponse:
+    operator = selectors.operator_list().filter(pk=operator_id).first()
+    if operator is None:
+        raise Http404("No such operator.")
+    form = OperatorLimitForm(request.POST, operator=operator)
+    if form.is_valid():
+        try:
+            services.operator_update(
+                operator_id=operator_id, workload_limit=form.cleaned_data["workload_limit"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return _row(request, operator_id)
+    if not request.htmx:
+        return _page(request, OperatorCreateForm(), bound=form, status=422)
+    return _row(request, operator_id, form, status=422)

@@ -1,0 +1,165 @@
+"""/sources/ and /sources/<id>/: sources, and each operator's weight for one source."""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST, require_safe
+
+from .. import selectors, services
+from ..forms import SourceCreateForm, WeightForm, add_service_errors
+from ..models import Contact, Operator, Source, SourceOperatorConfig
+from .base import HtmxHttpRequest, paginate, render_page, supervisor_required
+
+LIST_TEMPLATE = "distribution/sources.html"
+DETAIL_TEMPLATE = "distribution/source_detail.html"
+
+
+@dataclass
+class WeightRow:
+    operator: Operator
+    weight: int
+    form: WeightForm
+    share: float  # weight / sum of the source's weights
+    contacts: int  # contacts of this source the operator received
+    actual_share: float  # contacts / assigned contacts of the source
+
+
+def _list_page(request: HtmxHttpRequest, form: SourceCreateForm, *, status: int = 200):
+    sources = selectors.source_list().annotate(
+        contact_count=Count("contacts", distinct=True),
+        queued=Count(
+            "contacts",
+            filter=Q(contacts__status=Contact.Status.OPEN, contacts__operator__isnull=True),
+            distinct=True,
+        ),
+    )
+    context = {"page_obj": paginate(request, sources), "create_form": form}
+    return render_page(request, LIST_TEMPLATE, context, status=status)
+
+
+def _weights_context(source: Source, bound: WeightForm | None = None) -> dict:
+    """The weights table of a source: one row per weighted operator, and the "add" form."""
+    operators = list(selectors.operator_list())
+    configs = {c.operator_id: c.weight for c in SourceOperatorConfig.objects.filter(source=source)}
+    received = dict(
+        Contact.objects.filter(source=source, operator__isnull=False)
+        .values("operator_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("operator_id", "n")
+    )
+    weight_sum, assigned = sum(configs.values()), sum(received.values())
+    all_choices = [(op.pk, op.name) for op in operators]
+    rows = []
+    for op in operators:
+        if op.pk not in configs:
+            continue
+        is_bound = bound is not None and bound.row_of == op.pk
+        form = (
+            bound
+            if is_bound
+            else WeightForm(
+                choices=all_choices,
+                row_of=op.pk,
+                initial={"operator": op.pk, "weight": configs[op.pk]},
+            )
+        )
+        n = received.get(op.pk, 0)
+        rows.append(
+            WeightRow(
+                op,
+                configs[op.pk],
+                form,
+                configs[op.pk] / weight_sum,
+                n,
+                n / assigned if assigned else 0.0,
+            )
+        )
+    unweighted = [(op.pk, op.name) for op in operators if op.pk not in configs]
+    if bound is not None and bound.row_of is None:
+        add_form = bound
+    else:
+        add_form = WeightForm(choices=[("", "Choose an operator"), *unweighted])
+    return {"source": source, "rows": rows, "add_form": add_form, "assigned": assigned}
+
+
+def _detail(request: HtmxHttpRequest, source: Source, bound=None, *, status: int = 200):
+    context = _weights_context(source, bound)
+    return render_page(request, DETAIL_TEMPLATE, context, fragment="weights", status=status)
+
+
+@require_safe
+@supervisor_required
+def source_list(request: HtmxHttpRequest) -> HttpResponse:
+    return _list_page(request, SourceCreateForm())
+
+
+@require_POST
+@supervisor_required
+def source_create(request: HtmxHttpRequest) -> HttpResponse:
+    form = SourceCreateForm(request.POST)
+    if form.is_valid():
+        try:
+            source = services.source_create(name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Source {source.name} added: now give operators weights.")
+            return redirect("distribution:source_detail", source_id=source.pk)
+    return _list_page(request, form, status=422)
+
+
+@require_safe
+@supervisor_required
+def source_detail(request: HtmxHttpRequest, source_id: int) -> HttpResponse:
+    return _detail(request, get_object_or_404(Source, pk=source_id))
+
+
+@require_POST
+@supervisor_required
+def source_weight_set(request: HtmxHttpRequest, source_id: int) -> HttpResponse:
+    """Add an operator's weight, or change it: the same request either way."""
+    source = get_object_or_404(Source, pk=source_id)
+    choices = [("", "Choose an operator"), *Operator.objects.values_list("pk", "name")]
+    # Rows of the table send row=1, so that an error shows in that row, not the "add" form.
+    row_of = _int(request.POST.get("operator")) if request.POST.get("row") == "1" else None
+    form = WeightForm(request.POST, choices=choices, row_of=row_of)
+    if form.is_valid():
+        try:
+            services.source_set_weight(
+                source_id=source.pk,
+                operator_id=form.cleaned_data["operator"],
+                weight=form.cleaned_data["weight"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc, fields={"weights": "weight"})
+        else:
+            return _after_change(request, source)
+    return _detail(request, source, form, status=422)
+
+
+@require_POST
+@supervisor_required
+def source_weight_remove(
+    request: HtmxHttpRequest, source_id: int, operator_id: int
+) -> HttpResponse:
+    source = get_object_or_404(Source, pk=source_id)
+    services.source_set_weight(source_id=source.pk, operator_id=operator_id, weight=None)
+    return _after_change(request, source)
+
+
+def _after_change(request: HtmxHttpRequest, source: Source) -> HttpResponse:
+    if request.htmx:
+        return _detail(request, source)
+    return redirect("distribution:source_detail", source_id=source.pk)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value or "")
+    except ValueError:
+        return None

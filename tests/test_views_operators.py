@@ -1,0 +1,185 @@
+"""/operators/: the list, adding operators, activation and limits changed in place."""
+
+import pytest
+from django.urls import reverse
+
+from distribution.models import Contact, Operator
+from tests.views_support import HTMX, as_supervisor, is_fragment, queries_for
+
+LIST = "/operators/"
+
+
+@pytest.fixture
+def supervisor_client(client, db):
+    return as_supervisor(client)
+
+
+def active_url(operator) -> str:
+    return reverse("distribution:operator_set_active", args=[operator.pk])
+
+
+def limit_url(operator) -> str:
+    return reverse("distribution:operator_set_limit", args=[operator.pk])
+
+
+def test_list_shows_each_operator_with_load_limit_and_state(
+    supervisor_client, make_operator, make_source, register
+):
+    ann = make_operator("Ann", limit=3)
+    make_operator("Bob", active=False)
+    source = make_source(weights={ann: 1})
+    register(source)
+    html = supervisor_client.get(LIST).content.decode()
+    assert "Ann" in html and "Bob" in html
+    assert 'aria-label="1 of 3 open contacts"' in html
+    assert "Deactivate" in html and "Activate" in html
+    assert '<label for="id_name">Name</label>' in html
+
+
+def test_creating_an_operator_redirects_to_the_list(supervisor_client, db):
+    response = supervisor_client.post(
+        reverse("distribution:operator_create"),
+        {"name": "Cleo", "workload_limit": "4", "is_active": "on"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == LIST
+    operator = Operator.objects.get(name="Cleo")
+    assert operator.workload_limit == 4 and operator.is_active
+    assert "Operator Cleo added." in supervisor_client.get(LIST).content.decode()
+
+
+def test_creating_an_operator_with_a_taken_name_shows_the_error_and_saves_nothing(
+    supervisor_client, make_operator
+):
+    make_operator("Ann")
+    response = supervisor_client.post(
+        reverse("distribution:operator_create"), {"name": " ann ", "workload_limit": "4"}
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'id="id_name_errors"' in html
+    assert "already exists" in html
+    assert Operator.objects.count() == 1
+
+
+@pytest.mark.parametrize("limit", ["-1", "100001", "many", ""])
+def test_creating_an_operator_with_a_bad_limit_saves_nothing(supervisor_client, db, limit):
+    response = supervisor_client.post(
+        reverse("distribution:operator_create"), {"name": "Cleo", "workload_limit": limit}
+    )
+    assert response.status_code == 422
+    assert 'id="id_workload_limit_errors"' in response.content.decode()
+    assert not Operator.objects.exists()
+
+
+def test_deactivating_in_place_returns_only_the_row(supervisor_client, make_operator):
+    ann = make_operator("Ann")
+    response = supervisor_client.post(active_url(ann), {"is_active": "false"}, **HTMX)
+    assert response.status_code == 200
+    assert is_fragment(response)
+    html = response.content.decode()
+    assert html.strip().startswith(f'<tr id="operator-{ann.pk}" class="is-inactive">')
+    assert "Activate" in html and "Deactivate" not in html
+    assert not Operator.objects.get(pk=ann.pk).is_active
+
+
+def test_activating_assigns_queued_contacts_and_the_row_shows_the_new_load(
+    supervisor_client, make_operator, make_source, register
+):
+    ann = make_operator("Ann", active=False)
+    source = make_source(weights={ann: 1})
+    queued = register(source)
+    assert queued.operator_id is None
+    response = supervisor_client.post(active_url(ann), {"is_active": "true"}, **HTMX)
+    assert Contact.objects.get(pk=queued.pk).operator_id == ann.pk
+    assert 'aria-label="1 of 10 open contacts"' in response.content.decode()
+
+
+def test_toggle_without_javascript_redirects_back_to_the_same_page(
+    supervisor_client, make_operator
+):
+    ann = make_operator("Ann")
+    response = supervisor_client.post(active_url(ann) + "?page=2", {"is_active": "false"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{LIST}?page=2"
+    assert not Operator.objects.get(pk=ann.pk).is_active
+
+
+def test_changing_the_limit_in_place_returns_the_row(supervisor_client, make_operator):
+    ann = make_operator("Ann", limit=3)
+    response = supervisor_client.post(limit_url(ann), {"workload_limit": "7"}, **HTMX)
+    assert response.status_code == 200
+    assert is_fragment(response)
+    assert 'value="7"' in response.content.decode()
+    assert Operator.objects.get(pk=ann.pk).workload_limit == 7
+
+
+def test_raising_a_limit_assigns_queued_contacts(
+    supervisor_client, make_operator, make_source, register
+):
+    ann = make_operator("Ann", limit=0)
+    source = make_source(weights={ann: 1})
+    queued = register(source)
+    supervisor_client.post(limit_url(ann), {"workload_limit": "1"}, **HTMX)
+    assert Contact.objects.get(pk=queued.pk).operator_id == ann.pk
+
+
+@pytest.mark.parametrize("limit", ["-5", "100001", "lots", ""])
+def test_a_bad_limit_shows_the_error_in_the_row_and_changes_nothing(
+    supervisor_client, make_operator, limit
+):
+    ann = make_operator("Ann", limit=3)
+    response = supervisor_client.post(limit_url(ann), {"workload_limit": limit}, **HTMX)
+    assert response.status_code == 422
+    assert is_fragment(response)
+    html = response.content.decode()
+    assert f'id="id_operator{ann.pk}_workload_limit_errors"' in html
+    assert 'aria-invalid="true"' in html
+    assert Operator.objects.get(pk=ann.pk).workload_limit == 3
+
+
+def test_a_bad_limit_without_javascript_shows_the_page_with_the_error_in_the_row(
+    supervisor_client, make_operator
+):
+    ann = make_operator("Ann", limit=3)
+    make_operator("Bob")
+    response = supervisor_client.post(limit_url(ann), {"workload_limit": "-1"})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "<html" in html
+    assert f'id="id_operator{ann.pk}_workload_limit_errors"' in html
+    assert Operator.objects.get(pk=ann.pk).workload_limit == 3
+
+
+def test_unknown_operator_is_404(supervisor_client, db):
+    assert (
+        supervisor_client.post("/operators/999/limit/", {"workload_limit": "1"}).status_code == 404
+    )
+    assert (
+        supervisor_client.post("/operators/999/active/", {"is_active": "true"}).status_code == 404
+    )
+
+
+def test_the_list_is_paged(supervisor_client, make_operator):
+    for i in range(30):
+        make_operator(f"Op {i:02d}")
+    first = supervisor_client.get(LIST).content.decode()
+    second = supervisor_client.get(LIST + "?page=2").content.decode()
+    assert "Op 00" in first and "Op 29" not in first
+    assert "Op 29" in second and "Page 2 of 2" in second
+
+
+def test_the_list_issues_the_same_queries_for_few_and_many_operators(
+    supervisor_client, make_operator, make_source, register
+):
+    def grow(n):
+        operators = [make_operator(limit=2) for _ in range(n)]
+        source = make_source(weights={op: 1 for op in operators})
+        for _ in range(n):
+            register(source)
+
+    grow(2)
+    few = queries_for(lambda: supervisor_client.get(LIST))
+    grow(20)
+    many = queries_for(lambda: supervisor_client.get(LIST))
+    assert few == many
