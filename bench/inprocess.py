@@ -1,0 +1,290 @@
+"""
+The in-process half of the benchmark, for one database: `python -m bench.inprocess`.
+
+Run by bench/__main__.py with DATABASE_URL pointing at an empty benchmark database.
+Progress goes to stderr; the figures go to stdout as one JSON line.
+"""
+
+import json
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import NoReverseMatch, reverse  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from bench import seed  # noqa: E402
+from distribution import selectors, services  # noqa: E402
+from distribution.auth_tokens import api_token_create  # noqa: E402
+from distribution.models import Contact, Lead  # noqa: E402
+
+ROUNDS = 5
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def use_database(name: str) -> Iterator[None]:
+    """
+    Point the default connection at another database of the same server (or another
+    SQLite file). Benchmark-only: it lets one process alternate between the small and the
+    large history, so that a slow spell of the machine hits both alike.
+    """
+    settings_dict = connection.settings_dict
+    previous = settings_dict["NAME"]
+    connection.close()
+    settings_dict["NAME"] = name
+    try:
+        yield
+    finally:
+        connection.close()
+        settings_dict["NAME"] = previous
+
+
+class Workload:
+    """Registrations like the bots send them: a random source, one in five a known lead."""
+
+    def __init__(self, world: seed.World, *, seed_value: int):
+        self.world = world
+        self.rng = random.Random(seed_value)
+        self.counter = 0
+
+    def batch(self, n: int) -> list[tuple[str, int]]:
+        leads = Lead.objects.count()
+        items = []
+        for _ in range(n):
+            if self.rng.random() < 0.2:
+                identifier = f"  SEED{self.rng.randint(1, leads)}@bench.example "
+            else:
+                self.counter += 1
+                identifier = f"new-{self.rng.getrandbits(48):x}-{self.counter}@bench.example"
+            items.append((identifier, self.rng.choice(self.world.source_ids)))
+        return items
+
+
+def close_contacts_after(contact_id: int) -> None:
+    """
+    Close what a round registered, untimed. A load is counted over open contacts, whose
+    number the workload limits bound in real use; closing them keeps every round at
+    the same number of open contacts, so that only the history differs between rounds.
+    """
+    Contact.objects.filter(pk__gt=contact_id, status=Contact.Status.OPEN).update(
+        status=Contact.Status.CLOSED, closed_at=timezone.now()
+    )
+
+
+def last_contact_id() -> int:
+    return Contact.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def orm_round(batch: list[tuple[str, int]], rng: random.Random) -> float:
+    started = time.perf_counter()
+    for identifier, source_id in batch:
+        services.contact_register(lead_identifier=identifier, source_id=source_id, rng=rng)
+    return (time.perf_counter() - started) / len(batch)
+
+
+def raw_round(batch: list[tuple[str, int]], rng: random.Random) -> float:
+    path = connection.settings_dict["NAME"]
+    connection.close()  # Nothing of Django's holds the file while sqlite3 writes.
+    db = sqlite3.connect(path, isolation_level=None, timeout=20)
+    try:
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+            db.execute(f"PRAGMA {pragma}")
+        started = time.perf_counter()
+        for identifier, source_id in batch:
+            raw_register(db, identifier, source_id, rng)
+        return (time.perf_counter() - started) / len(batch)
+    finally:
+        db.close()
+
+
+def timed_rounds(databases: dict[str, str], workload: Workload, n: int, run_round) -> dict:
+    """Median seconds per registration on each database, rounds alternating between them."""
+    rng = random.Random(1)
+    timings: dict[str, list[float]] = {label: [] for label in databases}
+    for _ in range(ROUNDS):
+        for label, name in databases.items():
+            with use_database(name):
+                batch = workload.batch(n)
+                before = last_contact_id()
+                timings[label].append(run_round(batch, rng))
+                close_contacts_after(before)
+    return {label: statistics.median(values) for label, values in timings.items()}
+
+
+def raw_register(db: sqlite3.Connection, identifier: str, source_id: int, rng) -> int:
+    """contact_register's transaction with the sqlite3 module and hand-written SQL."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if (
+            db.execute("SELECT id FROM distribution_source WHERE id = ?", (source_id,)).fetchone()
+            is None
+        ):
+            raise ValueError(source_id)
+        weights = db.execute(
+            "SELECT operator_id, weight FROM distribution_sourceoperatorconfig"
+            " WHERE source_id = ? ORDER BY operator_id",
+            (source_id,),
+        ).fetchall()
+        ids = [pk for pk, _ in weights]
+        marks = ", ".join("?" * len(ids))
+        operators = db.execute(
+            f"SELECT id, is_active, workload_limit FROM distribution_operator"
+            f" WHERE id IN ({marks}) ORDER BY id",
+            ids,
+        ).fetchall()
+        loads = dict(
+            db.execute(
+                f"SELECT operator_id, COUNT(id) FROM distribution_contact"
+                f" WHERE status = 'open' AND operator_id IN ({marks}) GROUP BY operator_id",
+                ids,
+            ).fetchall()
+        )
+        free = {pk: limit - loads.get(pk, 0) if active else 0 for pk, active, limit in operators}
+        operator_id = services.choose_operator(
+            [(pk, w) for pk, w in weights if free.get(pk, 0) > 0], rng=rng
+        )
+        identifier = identifier.strip()
+        key = identifier.casefold()
+        now = timezone.now().strftime("%Y-%m-%d %H:%M:%S.%f")
+        row = db.execute(
+            "SELECT id FROM distribution_lead WHERE identifier_key = ?", (key,)
+        ).fetchone()
+        if row is None:
+            lead_id = db.execute(
+                "INSERT INTO distribution_lead (identifier, identifier_key, name, created_at)"
+                " VALUES (?, ?, '', ?)",
+                (identifier, key, now),
+            ).lastrowid
+        else:
+            lead_id = row[0]
+        contact_id = db.execute(
+            "INSERT INTO distribution_contact (lead_id, source_id, operator_id, status, message,"
+            " created_at, assigned_at, closed_at) VALUES (?, ?, ?, 'open', '', ?, ?, NULL)",
+            (lead_id, source_id, operator_id, now, now if operator_id else None),
+        ).lastrowid
+        db.execute("COMMIT")
+        return contact_id
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def queries_per_registration(world: seed.World) -> dict[str, int]:
+    counts = {}
+    source_id = world.source_ids[0]
+    for label, identifier in (
+        ("new lead", f"queries-{time.time_ns()}@bench.example"),
+        ("known lead", "seed1@bench.example"),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            services.contact_register(lead_identifier=identifier, source_id=source_id)
+        counts[label] = len(queries)
+    return counts
+
+
+def dashboard_seconds() -> tuple[str, float]:
+    """The dashboard page as a supervisor gets it, or its selectors if there is no page yet."""
+    try:
+        url = reverse("distribution:dashboard")
+    except NoReverseMatch:
+        url = None
+
+    def render_selectors() -> None:
+        selectors.distribution_stats()
+        selectors.totals()
+
+    if url is None:
+        what, run = (
+            "selectors.distribution_stats() + totals() (no dashboard view)",
+            render_selectors,
+        )
+    else:
+        user, _ = get_user_model().objects.get_or_create(
+            username="bench-supervisor", defaults={"is_staff": True}
+        )
+        client = Client()
+        client.force_login(user)
+
+        def run() -> None:
+            response = client.get(url)
+            assert response.status_code == 200, response.status_code
+
+        what = f"GET {url} (dashboard page)"
+    # The benchmark runs without collectstatic; the manifest lookup is not what we time.
+    plain_static = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(STORAGES=plain_static):
+        run()  # Warm-up: templates compiled, caches filled.
+        timings = []
+        for _ in range(ROUNDS):
+            started = time.perf_counter()
+            run()
+            timings.append(time.perf_counter() - started)
+    return what, statistics.median(timings)
+
+
+def main() -> None:
+    small = int(os.environ.get("BENCH_SMALL", "10000"))
+    large = int(os.environ.get("BENCH_CONTACTS", "1000000"))
+    registrations = int(os.environ.get("BENCH_REGISTRATIONS", "500"))
+    databases = {
+        "small": os.environ["BENCH_SMALL_DB_NAME"],
+        "large": connection.settings_dict["NAME"],
+    }
+    vendor = connection.vendor
+    result: dict = {
+        "vendor": vendor,
+        "small": small,
+        "large": large,
+        "n": registrations,
+        "rounds": ROUNDS,
+    }
+
+    for label, total in (("small", small), ("large", large)):
+        with use_database(databases[label]):
+            call_command("migrate", verbosity=0)
+            world = seed.create_world()
+            started = time.perf_counter()
+            seed.seed_history(world, total_contacts=total, open_per_operator=20)
+            result[f"seed_{label}_seconds"] = time.perf_counter() - started
+
+    workload = Workload(world, seed_value=3)
+    log(f"[{vendor}] timing registrations: {ROUNDS} rounds of {registrations} on each database")
+    orm = timed_rounds(databases, workload, registrations, orm_round)
+    result["orm_small"], result["orm_large"] = orm["small"], orm["large"]
+    if vendor == "sqlite":
+        log(f"[{vendor}] timing the raw sqlite3 floor")
+        raw = timed_rounds(databases, workload, registrations, raw_round)
+        result["raw_small"], result["raw_large"] = raw["small"], raw["large"]
+
+    result["queries"] = queries_per_registration(world)
+    log(f"[{vendor}] timing the dashboard")
+    result["dashboard_what"], result["dashboard_seconds"] = dashboard_seconds()
+    result["contacts_at_end"] = selectors.totals()["contacts"]
+    _token, result["token"] = api_token_create(name="bench")
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
