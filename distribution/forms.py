@@ -145,6 +145,7 @@ class ReassignForm(forms.Form):
     def __init__(self, *args, contact: Contact, choices: OperatorChoices, **kwargs) -> None:
         kwargs.setdefault("auto_id", f"id_contact{contact.pk}_%s")
         super().__init__(*args, **kwargs)
+        self.contact = contact
         self.fields["operator"].choices = [("", "Choose an operator"), *choices]
 
 

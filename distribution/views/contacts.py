@@ -39,7 +39,7 @@ def _list(
         (
             c,
             bound
-            if bound and bound.contact.pk == c.pk
+            if bound is not None and bound.contact.pk == c.pk
             else ReassignForm(contact=c, choices=choices),
         )
         for c in page
@@ -92,7 +92,10 @@ def contact_reassign(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
             return _back_to_list(
                 request, f"Contact #{contact.pk} reassigned to {contact.operator}."
             )
-    return _list(request, bound=form, status=422)
+    # An error about the contact itself (say, it was closed meanwhile) has no field to
+    # sit next to, and a closed contact's row has no form: it is shown above the list.
+    notice = " ".join(form.non_field_errors())
+    return _list(request, bound=form, notice=notice, status=422)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -84,7 +84,14 @@ def _weights_context(source: Source, bound: WeightForm | None = None) -> dict:
         add_form = bound
     else:
         add_form = WeightForm(choices=[("", "Choose an operator"), *unweighted])
-    return {"source": source, "rows": rows, "add_form": add_form, "assigned": assigned}
+    return {
+        "source": source,
+        "rows": rows,
+        "add_form": add_form,
+        "show_add_form": bool(unweighted) or add_form.is_bound,
+        "has_operators": bool(operators),
+        "assigned": assigned,
+    }
 
 
 def _detail(request: HtmxHttpRequest, source: Source, bound=None, *, status: int = 200):

@@ -1,0 +1,175 @@
+"""/sources/ and /sources/<id>/: sources, and operators' weights edited in place."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from distribution.models import Contact, Source, SourceOperatorConfig
+from tests.views_support import HTMX, as_supervisor, is_fragment, queries_for
+
+
+@pytest.fixture
+def supervisor_client(client, db):
+    return as_supervisor(client)
+
+
+def weights_of(source) -> dict[int, int]:
+    return dict(
+        SourceOperatorConfig.objects.filter(source=source).values_list("operator_id", "weight")
+    )
+
+
+def set_url(source) -> str:
+    return reverse("distribution:source_weight_set", args=[source.pk])
+
+
+def shares(html: str) -> dict[str, str]:
+    """Operator name -> the weight share shown in its row of the weights table."""
+    rows = re.findall(
+        r'<tr id="weight-\d+"[^>]*>\s*<th scope="row">([^<]+).*?data-share="([\d.]+)"', html, re.S
+    )
+    return {name.strip(): share for name, share in rows}
+
+
+def test_list_shows_sources_with_their_weights_and_queue(
+    supervisor_client, make_operator, make_source, register
+):
+    ann = make_operator("Ann")
+    make_source("Bot", weights={ann: 3})
+    empty = make_source("Ads")
+    register(empty)
+    html = supervisor_client.get("/sources/").content.decode()
+    assert "Ann <b>×3</b>" in html
+    assert "No operators: every contact is queued." in html
+    assert '<span class="badge badge-alert">1</span>' in html
+
+
+def test_creating_a_source_leads_to_its_weights(supervisor_client, db):
+    response = supervisor_client.post(reverse("distribution:source_create"), {"name": "Bot"})
+    source = Source.objects.get(name="Bot")
+    assert response.status_code == 302
+    assert response["Location"] == f"/sources/{source.pk}/"
+
+
+@pytest.mark.parametrize("name", ["", "   ", "bot"])
+def test_a_missing_or_taken_name_shows_the_error_and_saves_nothing(
+    supervisor_client, make_source, name
+):
+    make_source("Bot")
+    response = supervisor_client.post(reverse("distribution:source_create"), {"name": name})
+    assert response.status_code == 422
+    assert 'id="id_name_errors"' in response.content.decode()
+    assert Source.objects.count() == 1
+
+
+def test_detail_shows_each_operators_share(supervisor_client, make_operator, make_source):
+    ann, bob = make_operator("Ann"), make_operator("Bob")
+    source = make_source(weights={ann: 3, bob: 1})
+    html = supervisor_client.get(f"/sources/{source.pk}/").content.decode()
+    assert shares(html) == {"Ann": "0.750", "Bob": "0.250"}
+    assert "75% <small>by weight</small>" in html
+
+
+def test_changing_a_weight_in_place_returns_the_table_with_new_shares(
+    supervisor_client, make_operator, make_source
+):
+    ann, bob = make_operator("Ann"), make_operator("Bob")
+    source = make_source(weights={ann: 3, bob: 1})
+    response = supervisor_client.post(
+        set_url(source), {"row": "1", "operator": ann.pk, "weight": "1"}, **HTMX
+    )
+    assert response.status_code == 200
+    assert is_fragment(response)
+    assert response.content.decode().strip().startswith('<section class="card" id="weights">')
+    assert shares(response.content.decode()) == {"Ann": "0.500", "Bob": "0.500"}
+    assert weights_of(source) == {ann.pk: 1, bob.pk: 1}
+
+
+def test_adding_an_operator_gives_it_a_share_and_drains_the_queue(
+    supervisor_client, make_operator, make_source, register
+):
+    ann = make_operator("Ann")
+    source = make_source()
+    queued = register(source)
+    response = supervisor_client.post(set_url(source), {"operator": ann.pk, "weight": "2"}, **HTMX)
+    assert shares(response.content.decode()) == {"Ann": "1.000"}
+    assert weights_of(source) == {ann.pk: 2}
+    assert Contact.objects.get(pk=queued.pk).operator_id == ann.pk
+
+
+def test_removing_an_operator_updates_the_others_shares(
+    supervisor_client, make_operator, make_source
+):
+    ann, bob = make_operator("Ann"), make_operator("Bob")
+    source = make_source(weights={ann: 3, bob: 1})
+    url = reverse("distribution:source_weight_remove", args=[source.pk, ann.pk])
+    response = supervisor_client.post(url, **HTMX)
+    assert shares(response.content.decode()) == {"Bob": "1.000"}
+    assert weights_of(source) == {bob.pk: 1}
+
+
+def test_weight_changes_without_javascript_redirect_to_the_source(
+    supervisor_client, make_operator, make_source
+):
+    ann = make_operator("Ann")
+    source = make_source()
+    response = supervisor_client.post(set_url(source), {"operator": ann.pk, "weight": "5"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/sources/{source.pk}/"
+    assert weights_of(source) == {ann.pk: 5}
+
+
+@pytest.mark.parametrize("weight", ["0", "1001", "heavy", ""])
+def test_a_bad_weight_shows_the_error_in_its_row_and_changes_nothing(
+    supervisor_client, make_operator, make_source, weight
+):
+    ann = make_operator("Ann")
+    source = make_source(weights={ann: 3})
+    response = supervisor_client.post(
+        set_url(source), {"row": "1", "operator": ann.pk, "weight": weight}, **HTMX
+    )
+    assert response.status_code == 422
+    assert is_fragment(response)
+    assert f'id="id_weight{ann.pk}_weight_errors"' in response.content.decode()
+    assert weights_of(source) == {ann.pk: 3}
+
+
+def test_adding_an_unknown_operator_shows_the_error_and_changes_nothing(
+    supervisor_client, make_source
+):
+    source = make_source()
+    response = supervisor_client.post(set_url(source), {"operator": "999", "weight": "1"})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "<html" in html
+    assert 'id="id_operator_errors"' in html
+    assert weights_of(source) == {}
+
+
+def test_unknown_source_is_404(supervisor_client, db):
+    assert supervisor_client.get("/sources/999/").status_code == 404
+    assert supervisor_client.post("/sources/999/weights/", {"weight": "1"}).status_code == 404
+
+
+def test_list_and_detail_issue_the_same_queries_for_few_and_many_rows(
+    supervisor_client, make_operator, make_source, register
+):
+    def grow(n):
+        operators = [make_operator() for _ in range(n)]
+        for _ in range(n):
+            source = make_source(weights={op: 1 for op in operators})
+            register(source)
+        return source
+
+    source = grow(2)
+    few = [
+        queries_for(lambda: supervisor_client.get("/sources/")),
+        queries_for(lambda: supervisor_client.get(f"/sources/{source.pk}/")),
+    ]
+    source = grow(12)
+    many = [
+        queries_for(lambda: supervisor_client.get("/sources/")),
+        queries_for(lambda: supervisor_client.get(f"/sources/{source.pk}/")),
+    ]
+    assert few == many
