@@ -1,0 +1,112 @@
+"""/leads/ and /leads/<id>/: searching customers and one customer's contacts over time."""
+
+import re
+
+import pytest
+
+from distribution import services
+from tests.views_support import HTMX, as_supervisor, is_fragment, queries_for
+
+
+@pytest.fixture
+def supervisor_client(client, db):
+    return as_supervisor(client)
+
+
+def listed_leads(html: str) -> list[str]:
+    return re.findall(r'<a href="/leads/\d+/">([^<]+)</a>', html)
+
+
+def test_list_shows_leads_newest_first_with_their_contact_counts(
+    supervisor_client, make_source, register
+):
+    source = make_source()
+    register(source, "old@example.com")
+    register(source, "new@example.com")
+    register(source, "NEW@example.com ")
+    html = supervisor_client.get("/leads/").content.decode()
+    assert listed_leads(html) == ["new@example.com", "old@example.com"]
+    assert '<td class="num">2</td>' in html
+
+
+def test_search_matches_part_of_the_identifier_in_any_case(
+    supervisor_client, make_source, register
+):
+    source = make_source()
+    register(source, "alice@example.com")
+    register(source, "bob@example.com")
+    html = supervisor_client.get("/leads/", {"search": "  ALI "}).content.decode()
+    assert listed_leads(html) == ["alice@example.com"]
+    assert 'value="  ALI "' in html  # The search box keeps what was typed.
+
+
+def test_a_search_without_results_says_so(supervisor_client, db):
+    html = supervisor_client.get("/leads/", {"search": "zzz"}).content.decode()
+    assert "No lead matches “zzz”." in html
+
+
+def test_search_by_htmx_gets_only_the_list(supervisor_client, make_source, register):
+    register(make_source(), "alice@example.com")
+    response = supervisor_client.get("/leads/", {"search": "ali"}, **HTMX)
+    assert is_fragment(response)
+    assert response.content.decode().strip().startswith('<section class="card" id="lead-list"')
+
+
+def test_the_list_is_paged(supervisor_client, make_source, register):
+    source = make_source()
+    for i in range(30):
+        register(source, f"lead{i:02d}@example.com")
+    second = supervisor_client.get("/leads/", {"page": "2"}).content.decode()
+    assert listed_leads(second) == [f"lead{i:02d}@example.com" for i in range(4, -1, -1)]
+
+
+def test_detail_shows_the_leads_contacts_newest_first(
+    supervisor_client, make_operator, make_source, register
+):
+    ann = make_operator("Ann")
+    bot, ads = make_source("Bot", weights={ann: 1}), make_source("Ads")
+    first = register(bot, "eve@example.com", message="Price?", lead_name="Eve")
+    second = register(ads, "Eve@Example.com")
+    services.contact_close(contact_id=first.pk)
+    html = supervisor_client.get(f"/leads/{first.lead_id}/").content.decode()
+    assert "<h1>eve@example.com</h1>" in html and "Eve · first seen" in html
+    assert re.findall(r"<strong>#(\d+)</strong>", html) == [str(second.pk), str(first.pk)]
+    assert "via Bot →\n          Ann" in html and "Price?" in html
+    assert "Queued" in html and "Closed" in html
+
+
+def test_detail_history_pages_by_htmx(supervisor_client, make_source, register):
+    source = make_source()
+    contacts = [register(source, "eve@example.com") for _ in range(27)]
+    response = supervisor_client.get(f"/leads/{contacts[0].lead_id}/", {"page": "2"}, **HTMX)
+    assert is_fragment(response)
+    html = response.content.decode()
+    assert re.findall(r"<strong>#(\d+)</strong>", html) == [
+        str(contacts[1].pk),
+        str(contacts[0].pk),
+    ]
+
+
+def test_unknown_lead_is_404(supervisor_client, db):
+    assert supervisor_client.get("/leads/999/").status_code == 404
+
+
+def test_list_and_detail_issue_the_same_queries_for_few_and_many_rows(
+    supervisor_client, make_operator, make_source, register
+):
+    source = make_source(weights={make_operator(limit=1000): 1})
+    lead = register(source, "eve@example.com").lead_id
+    for i in range(2):
+        register(source, f"lead{i}@example.com")
+    few = [
+        queries_for(lambda: supervisor_client.get("/leads/")),
+        queries_for(lambda: supervisor_client.get(f"/leads/{lead}/")),
+    ]
+    for i in range(20):
+        register(source, f"more{i}@example.com")
+        register(source, "eve@example.com")
+    many = [
+        queries_for(lambda: supervisor_client.get("/leads/")),
+        queries_for(lambda: supervisor_client.get(f"/leads/{lead}/")),
+    ]
+    assert few == many
