@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
 from distribution.models import MAX_WEIGHT, MAX_WORKLOAD_LIMIT
 from distribution.services import (
@@ -53,10 +53,18 @@ def text(*, min_length: int = 0, max_length: int, strip: bool = True) -> type[st
     ]
 
 
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+def _integral(value: object) -> object:
+    # JSON Schema counts 3.0 as an integer, and some JSON encoders write whole numbers
+    # that way; 3.5, "3" and true stay refused.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Id = Annotated[int, BeforeValidator(_integral), Field(ge=1, le=MAX_ID)]
 Name = text(min_length=1, max_length=MAX_NAME_LENGTH)
-Limit = Annotated[int, Field(ge=0, le=MAX_WORKLOAD_LIMIT)]
-Weight = Annotated[int, Field(ge=1, le=MAX_WEIGHT)]
+Limit = Annotated[int, BeforeValidator(_integral), Field(ge=0, le=MAX_WORKLOAD_LIMIT)]
+Weight = Annotated[int, BeforeValidator(_integral), Field(ge=1, le=MAX_WEIGHT)]
 SearchText = text(max_length=MAX_SEARCH_LENGTH)
 Identifier = text(min_length=1, max_length=MAX_IDENTIFIER_LENGTH)
 Message = text(max_length=MAX_MESSAGE_LENGTH)
