@@ -107,7 +107,9 @@ class ContactCreateForm(forms.Form):
         help_text="E-mail, phone or messenger id; the same identifier is the same lead.",
     )
     lead_name = forms.CharField(label="Lead name", max_length=MAX_LEAD_NAME_LENGTH, required=False)
-    source = forms.ModelChoiceField(queryset=Source.objects.order_by("name", "id"))
+    source = forms.ModelChoiceField(
+        queryset=Source.objects.order_by("name", "id"), empty_label="Choose a source"
+    )
     message = forms.CharField(
         max_length=MAX_MESSAGE_LENGTH, required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
