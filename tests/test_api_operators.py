@@ -187,6 +187,19 @@ def test_patch_to_a_taken_name_is_a_409_and_keeps_the_old_name(api, make_operato
     assert bob.name == "Bob"
 
 
+def test_a_patch_refused_for_its_name_changes_none_of_its_fields(api, make_operator):
+    make_operator("Ann")
+    bob = make_operator("Bob", limit=4)
+
+    response = api.patch(
+        f"/api/operators/{bob.pk}", {"name": "ANN", "workload_limit": 9, "is_active": False}
+    )
+
+    assert response.status_code == 409
+    bob.refresh_from_db()
+    assert (bob.name, bob.workload_limit, bob.is_active) == ("Bob", 4, True)
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -27,6 +27,14 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 class BearerToken(HttpBearer):
     """`Authorization: Bearer <secret>` with a live (not revoked) API token."""
 
+    def __call__(self, request: HttpRequest) -> ApiToken | None:
+        # Ninja's version logs a header with another scheme in DEBUG, which could write
+        # someone's Basic credentials to the log; this one only reads it.
+        scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        return self.authenticate(request, secret)
+
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         return api_token_authenticate(token.strip())
 
