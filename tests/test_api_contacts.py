@@ -158,6 +158,19 @@ def test_a_form_encoded_body_is_a_422(api, make_source):
     assert not Contact.objects.exists()
 
 
+def test_a_body_beyond_the_upload_limit_is_a_json_413(api, make_source, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    source = make_source()
+
+    response = api.post(
+        "/api/contacts/", {"lead_identifier": "a", "source_id": source.pk, "message": "m" * 2000}
+    )
+
+    assert response.status_code == 413
+    assert "1000 bytes" in json_of(response)["detail"]
+    assert not Contact.objects.exists()
+
+
 def test_list_contacts_is_newest_first_and_paged(api, make_source, register):
     source = make_source()
     contacts = [register(source) for _ in range(5)]

@@ -27,9 +27,9 @@ are ignored.
 
 **Errors** are JSON: `{"detail": "..."}`, plus `"errors": {"field": ["message"]}` when
 data is at fault. 401: no valid token. 403: a session request without its CSRF token.
-404: unknown id in the path. 409: a unique name is taken. 422: the body (including invalid
-JSON and an unknown id inside the body) or a query parameter is invalid. A request that
-fails changes nothing.
+404: unknown id in the path. 409: a unique name is taken. 413: a body over 2.5 MB.
+422: the body (including invalid JSON and an unknown id inside the body) or a query
+parameter is invalid. A request that fails changes nothing.
 
 **Lists** answer `{"items": [...], "count": N}`, paged with `limit` (default 100, at most
 1000) and `offset`. Timestamps are ISO 8601 with a time zone.

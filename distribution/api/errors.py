@@ -8,6 +8,7 @@ when the problem is in the request's data.
 | 403 | a supervisor's session without the CSRF token on an unsafe method |
 | 404 | an unknown id in the path (or something that cannot be an id), or an unknown path |
 | 409 | a unique name is taken |
+| 413 | the body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB by default) |
 | 422 | the body or a query parameter is invalid (also: invalid JSON, an unknown id in the body) |
 """
 
@@ -15,7 +16,8 @@ import json
 from functools import partial
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve, reverse
@@ -34,7 +36,12 @@ BODY = "body"
 AUTH_ERRORS: dict[int, Any] = {401: ErrorOut}
 READ_ERRORS: dict[int, Any] = {**AUTH_ERRORS, 422: ValidationErrorOut}
 ONE_ERRORS: dict[int, Any] = {**AUTH_ERRORS, 404: ErrorOut}
-WRITE_ERRORS: dict[int, Any] = {**AUTH_ERRORS, 403: ErrorOut, 422: ValidationErrorOut}
+WRITE_ERRORS: dict[int, Any] = {
+    **AUTH_ERRORS,
+    403: ErrorOut,
+    413: ErrorOut,
+    422: ValidationErrorOut,
+}
 
 
 class InvalidJSON(ValueError):
@@ -112,11 +119,17 @@ def on_not_found(request: HttpRequest, exc: Exception, api: NinjaAPI) -> HttpRes
     return _respond(api, request, 404, "Not found: there is no object with this id.")
 
 
+def on_body_too_big(request: HttpRequest, exc: RequestDataTooBig, api: NinjaAPI) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return _respond(api, request, 413, f"The request body is larger than {limit} bytes.")
+
+
 def install(api: NinjaAPI) -> None:
     api.add_exception_handler(NinjaValidationError, partial(on_invalid_request, api=api))
     api.add_exception_handler(DjangoValidationError, partial(on_rule_broken, api=api))
     api.add_exception_handler(HttpError, partial(on_http_error, api=api))
     api.add_exception_handler(Http404, partial(on_not_found, api=api))
+    api.add_exception_handler(RequestDataTooBig, partial(on_body_too_big, api=api))
     # An object deleted between our lookup and the service's own.
     api.add_exception_handler(ObjectDoesNotExist, partial(on_not_found, api=api))
 
