@@ -6,7 +6,11 @@ parses, calls distribution.services or distribution.selectors, and shapes the an
 errors.py turns every failure into a JSON answer, auth.py says who may call.
 """
 
-from django.http import HttpRequest, HttpResponse
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import URLPattern, URLResolver, path, re_path
 from ninja import NinjaAPI
 
@@ -37,21 +41,38 @@ parameter is invalid. A request that fails changes nothing.
 
 
 class CrmAPI(NinjaAPI):
+    """Ninja's API, with JSON answers also where ninja answers plain text or HTML."""
+
     def _get_urls(self) -> list[URLPattern | URLResolver]:
         def unknown_path(request: HttpRequest, **kwargs: str) -> HttpResponse:
             return errors.unknown_path(request, self)
 
-        urls = [
-            # Ninja's root view raises a bare Http404 (an HTML page); keep the URL name
-            # it reverses to find its own prefix, but answer JSON like the rest.
-            path("", unknown_path, name="api-root")
-            if getattr(url, "name", "") == "api-root"
-            else url
-            for url in super()._get_urls()
-        ]
+        urls = []
+        for url in super()._get_urls():
+            if getattr(url, "name", "") == "api-root":
+                # Ninja's root view raises a bare Http404 (an HTML page); keep the URL
+                # name it reverses to find its own prefix, but answer JSON like the rest.
+                url = path("", unknown_path, name="api-root")
+            elif isinstance(url, URLPattern):
+                url.callback = self._json_method_not_allowed(url.callback)
+            urls.append(url)
         # Last, after every endpoint: any other path under /api/ answers a JSON 404.
         # It also stops CommonMiddleware from redirecting a POST that lacks the slash.
         return [*urls, re_path(r"^.*$", unknown_path, name="unknown-path")]
+
+    def _json_method_not_allowed(self, view: Callable[..., HttpResponse]):
+        @wraps(view)  # Keeps csrf_exempt: ninja checks CSRF itself, per auth method.
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            response = view(request, *args, **kwargs)
+            if isinstance(response, HttpResponseNotAllowed):
+                allowed = response["Allow"]
+                response = self.create_response(
+                    request, {"detail": f"Method not allowed here; allowed: {allowed}."}, status=405
+                )
+                response["Allow"] = allowed
+            return response
+
+        return wrapper
 
 
 api = CrmAPI(
