@@ -41,49 +41,42 @@ def _list_page(request: HtmxHttpRequest, form: SourceCreateForm, *, status: int 
     return render_page(request, LIST_TEMPLATE, context, status=status)
 
 
-def _weights_context(source: Source, bound: WeightForm | None = None) -> dict:
-    """The weights table of a source: one row per weighted operator, and the "add" form."""
-    operators = list(selectors.operator_list())
-    configs = {c.operator_id: c.weight for c in SourceOperatorConfig.objects.filter(source=source)}
-    received = dict(
+def _received(source: Source) -> dict[int, int]:
+    """Assigned contacts of this source per operator, in one grouped query."""
+    rows = (
         Contact.objects.filter(source=source, operator__isnull=False)
         .values("operator_id")
         .annotate(n=Count("id"))
         .order_by()
         .values_list("operator_id", "n")
     )
+    return dict(rows)
+
+
+def _weights_context(source: Source, bound: WeightForm | None = None) -> dict:
+    """The weights table of a source: one row per weighted operator, and the "add" form.
+
+    `bound` is a submitted form with errors: it replaces the form it came from.
+    """
+    operators = list(selectors.operator_list())
+    configs = {c.operator_id: c.weight for c in SourceOperatorConfig.objects.filter(source=source)}
+    received = _received(source)
     weight_sum, assigned = sum(configs.values()), sum(received.values())
-    all_choices = [(op.pk, op.name) for op in operators]
+    choices = [(op.pk, op.name) for op in operators]
     rows = []
-    for op in operators:
-        if op.pk not in configs:
-            continue
-        is_bound = bound is not None and bound.row_of == op.pk
-        form = (
-            bound
-            if is_bound
-            else WeightForm(
-                choices=all_choices,
-                row_of=op.pk,
-                initial={"operator": op.pk, "weight": configs[op.pk]},
-            )
+    for op in (op for op in operators if op.pk in configs):
+        weight, n = configs[op.pk], received.get(op.pk, 0)
+        form = WeightForm(
+            choices=choices, row_of=op.pk, initial={"operator": op.pk, "weight": weight}
         )
-        n = received.get(op.pk, 0)
-        rows.append(
-            WeightRow(
-                op,
-                configs[op.pk],
-                form,
-                configs[op.pk] / weight_sum,
-                n,
-                n / assigned if assigned else 0.0,
-            )
-        )
+        if bound is not None and bound.row_of == op.pk:
+            form = bound
+        share, actual = weight / weight_sum, n / assigned if assigned else 0.0
+        rows.append(WeightRow(op, weight, form, share, n, actual))
     unweighted = [(op.pk, op.name) for op in operators if op.pk not in configs]
+    add_form = WeightForm(choices=[("", "Choose an operator"), *unweighted])
     if bound is not None and bound.row_of is None:
         add_form = bound
-    else:
-        add_form = WeightForm(choices=[("", "Choose an operator"), *unweighted])
     return {
         "source": source,
         "rows": rows,
