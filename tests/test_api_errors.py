@@ -42,8 +42,8 @@ def test_a_method_the_path_does_not_serve_is_a_json_405_with_allow(api, make_ope
     response = api.client.delete(f"/api/operators/{operator.pk}", headers=api.headers)
 
     assert response.status_code == 405
-    assert response["Allow"] == "GET, PATCH"
-    assert "GET, PATCH" in json_of(response)["detail"]
+    assert set(response["Allow"].split(", ")) == {"GET", "PATCH"}
+    assert response["Allow"] in json_of(response)["detail"]
     assert Operator.objects.filter(pk=operator.pk).exists()
 
 

@@ -17,8 +17,9 @@ from distribution import services
 from distribution.api import api
 from distribution.auth_tokens import api_token_create
 
-# Enough to reach each operation's edge cases (tens of examples per mode and phase),
-# small enough that the whole run takes about a minute on either database.
+# Per operation and generation mode. 150 finds, for instance, the NUL character that
+# PostgreSQL refuses (a 500 before the schemas refused it); the whole module takes about
+# 45 s on SQLite and 75 s on PostgreSQL. Derandomized: every run sends the same requests.
 MAX_EXAMPLES = 150
 
 
