@@ -26,6 +26,9 @@ def _env_int(name: str, default: int) -> int:
 
 
 workers = _env_int("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1)
+# One request at a time per worker, on one database connection: the transactions in
+# distribution/services.py are short, and a killed worker can cut off only one request.
+worker_class = "sync"
 bind = [f"0.0.0.0:{_env_int('PORT', 8000)}"]
 
 # A SQLite writer may wait SQLITE_BUSY_TIMEOUT seconds for the write lock. The worker
