@@ -85,6 +85,10 @@ class ContactAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = [close_contacts]
 
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # A contact is history (and its operator's load): close it, never delete it.
+        return False
+
 
 @admin.action(description="Revoke the selected tokens")
 def revoke_tokens(modeladmin, request, queryset) -> None:

@@ -20,6 +20,12 @@ always in this order, so that two transactions never wait for each other in a cy
 
 A transaction that holds operator locks never waits for a contact lock (it skips
 locked queued contacts), which is what keeps the order acyclic.
+
+Why capacity that appears on one operator drains only to that operator: every write keeps
+"no queued contact could be assigned" true when it commits, so when a close, a reassign,
+an activation or a raised limit frees room on operator X, X is the only operator that
+can newly take a queued contact. X's weights are read after X's row is locked, and a
+weight of X only changes under X's lock (see _replace_weights), so the read is current.
 """
 
 import random
@@ -117,18 +123,12 @@ def _source_weights(source_ids: Iterable[int]) -> dict[int, list[tuple[int, int]
     return weights
 
 
-def _sources_of_operators(operator_ids: Iterable[int]) -> set[int]:
-    return set(
-        SourceOperatorConfig.objects.filter(operator_id__in=list(operator_ids)).values_list(
-            "source_id", flat=True
-        )
+def _weights_of_operator(operator_id: int) -> dict[int, list[tuple[int, int]]]:
+    """{source_id: [(operator_id, weight)]} for the sources this one operator serves."""
+    rows = SourceOperatorConfig.objects.filter(operator_id=operator_id).values_list(
+        "source_id", "weight"
     )
-
-
-def _lock_for_drain(source_ids: set[int], *, also: Iterable[int] = ()) -> tuple[_Pool, dict]:
-    weights = _source_weights(source_ids)
-    operator_ids = {pk for pairs in weights.values() for pk, _ in pairs} | set(also)
-    return _Pool.lock(operator_ids), weights
+    return {source_id: [(operator_id, weight)] for source_id, weight in rows}
 
 
 def _drain_queue(pool: _Pool, weights: dict[int, list[tuple[int, int]]], *, rng) -> int:
@@ -139,9 +139,9 @@ def _drain_queue(pool: _Pool, weights: dict[int, list[tuple[int, int]]], *, rng)
         open_sources = [sid for sid, pairs in weights.items() if pool.eligible(pairs)]
         if not open_sources:
             return assigned_total
-        # SKIP LOCKED: a queued contact locked by another transaction is being closed or
-        # reassigned by hand right now; waiting for it while holding operator locks
-        # could deadlock, and it will not need this operator anyway.
+        # SKIP LOCKED: a queued contact locked by another transaction is being closed,
+        # reassigned by hand or taken by another operator's drain right now; waiting for
+        # it while holding operator locks could deadlock, and it needs no one else.
         batch = list(
             Contact.objects.select_for_update(skip_locked=True)
             .filter(status=Contact.Status.OPEN, operator__isnull=True, source_id__in=open_sources)
@@ -236,14 +236,13 @@ def contact_close(*, contact_id: int, rng: random.Random | None = None) -> Conta
     contact = Contact.objects.select_for_update().get(pk=contact_id)
     if not contact.is_open:
         return contact  # Closing a closed contact changes nothing.
-    source_ids = _sources_of_operators([contact.operator_id]) if contact.operator_id else set()
-    pool, weights = _lock_for_drain(source_ids)
+    pool = _Pool.lock([contact.operator_id] if contact.operator_id else [])
     contact.status = Contact.Status.CLOSED
     contact.closed_at = timezone.now()
     contact.save(update_fields=["status", "closed_at"])
-    if contact.operator_id in pool.free:
+    if contact.operator_id:
         pool.free[contact.operator_id] += 1
-    _drain_queue(pool, weights, rng=rng or _system_rng)
+        _drain_queue(pool, _weights_of_operator(contact.operator_id), rng=rng or _system_rng)
     return contact
 
 
@@ -258,8 +257,7 @@ def contact_reassign(
     if contact.operator_id == operator_id:
         return contact
     previous = contact.operator_id
-    source_ids = _sources_of_operators([previous]) if previous else set()
-    pool, weights = _lock_for_drain(source_ids, also=[operator_id])
+    pool = _Pool.lock([operator_id] + ([previous] if previous else []))
     target = pool.operators.get(operator_id)
     if target is None:
         raise ValidationError({"operator_id": f"There is no operator with id {operator_id}."})
@@ -273,9 +271,9 @@ def contact_reassign(
     contact.assigned_at = timezone.now()
     contact.save(update_fields=["operator", "assigned_at"])
     pool.take(operator_id)
-    if previous in pool.free:
+    if previous:
         pool.free[previous] += 1
-    _drain_queue(pool, weights, rng=rng or _system_rng)
+        _drain_queue(pool, _weights_of_operator(previous), rng=rng or _system_rng)
     return contact
 
 
@@ -323,8 +321,9 @@ def operator_update(
     rng: random.Random | None = None,
 ) -> Operator:
     """Change an operator; if that gives it room, queued contacts of its sources drain."""
-    source_ids = _sources_of_operators([operator_id])
-    pool, weights = _lock_for_drain(source_ids, also=[operator_id])
+    # Race prevented: a registration counting this operator's load while we change its
+    # limit or activity; and one queueing a contact that our drain below would miss.
+    pool = _Pool.lock([operator_id])
     operator = pool.operators.get(operator_id)
     if operator is None:
         raise Operator.DoesNotExist(f"There is no operator with id {operator_id}.")
@@ -343,7 +342,7 @@ def operator_update(
     if {"is_active", "workload_limit"} & set(changed):
         load = operator_loads([operator_id]).get(operator_id, 0)
         pool.free[operator_id] = operator.workload_limit - load if operator.is_active else 0
-        _drain_queue(pool, weights, rng=rng or _system_rng)
+        _drain_queue(pool, _weights_of_operator(operator_id), rng=rng or _system_rng)
     return operator
 
 
@@ -389,8 +388,9 @@ def _replace_weights(source: Source, new: Mapping[int, int], *, rng: random.Rand
     current = dict(
         SourceOperatorConfig.objects.filter(source=source).values_list("operator_id", "weight")
     )
-    # Operators losing their weight are locked too: a registration that already read
-    # the old weights is then finished before we change them.
+    # Every operator whose weight changes is locked, those losing theirs included: an
+    # operator's weights only ever change under its lock, which drains rely on, and a
+    # registration that already read the old weights finishes before we change them.
     pool = _Pool.lock(set(current) | set(new))
     SourceOperatorConfig.objects.filter(source=source).exclude(operator_id__in=list(new)).delete()
     changed = [

@@ -90,7 +90,7 @@ def test_deleting_a_row_with_contacts_is_refused_with_a_message(
     posted = admin_client.post(url, {"post": "yes"})
 
     assert page.status_code == 200
-    assert b"protected" in page.content
+    assert b"Cannot delete" in page.content
     assert posted.status_code in (200, 403)
     assert type(row).objects.filter(pk=row.pk).exists()
 
@@ -107,7 +107,7 @@ def test_bulk_delete_of_rows_with_contacts_is_refused(
     )
 
     assert response.status_code == 200
-    assert b"protected" in response.content
+    assert b"Cannot delete" in response.content
     assert Operator.objects.filter(pk=op.pk).exists()
 
 
@@ -147,3 +147,14 @@ def test_revoke_action_revokes_tokens(admin_client):
     token.refresh_from_db()
     assert token.is_revoked
     assert api_token_authenticate(secret) is None
+
+
+def test_contacts_cannot_be_deleted_in_the_admin(admin_client, make_source, register):
+    contact = register(make_source())
+
+    response = admin_client.post(
+        reverse("admin:distribution_contact_delete", args=[contact.pk]), {"post": "yes"}
+    )
+
+    assert response.status_code == 403
+    assert Contact.objects.filter(pk=contact.pk).exists()

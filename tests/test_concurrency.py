@@ -129,6 +129,68 @@ def test_parallel_registrations_closes_and_limit_changes_keep_every_rule(
     assert_invariants()
 
 
+def wait_until_a_session_waits_for_a_lock() -> None:
+    """Poll PostgreSQL until another session of this database is blocked on a lock."""
+    for _ in range(1200):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0] >= 1:
+                return
+        threading.Event().wait(0.05)
+    pytest.fail("no session ever waited for a lock")
+
+
+def hold_in_transaction(work: Callable[[], None], holding, release) -> threading.Thread:
+    """Run work() in a thread's transaction and keep it open until `release` is set."""
+
+    def target() -> None:
+        try:
+            with transaction.atomic():
+                work()
+                holding.set()
+                release.wait(timeout=60)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread
+
+
+@pytest.mark.postgres
+def test_a_close_racing_a_new_weight_drains_the_new_source_on_postgres(make_operator, make_source):
+    """The closing transaction reads the operator's weights only once it holds its lock."""
+    alice = make_operator(limit=1)
+    old = make_source(weights={alice: 1})
+    new = make_source()
+    busy = services.contact_register(lead_identifier="busy", source_id=old.pk)
+    waiting = services.contact_register(lead_identifier="waiting", source_id=new.pk)
+    assert waiting.operator_id is None
+    holding, release = threading.Event(), threading.Event()
+
+    adder = hold_in_transaction(
+        lambda: services.source_set_weight(source_id=new.pk, operator_id=alice.pk, weight=1),
+        holding,
+        release,
+    )
+    holding.wait(timeout=60)
+    closer = threading.Thread(
+        target=lambda: (services.contact_close(contact_id=busy.pk), connections.close_all())
+    )
+    closer.start()
+    wait_until_a_session_waits_for_a_lock()
+    release.set()
+    adder.join(timeout=60)
+    closer.join(timeout=60)
+
+    waiting.refresh_from_db()
+    assert waiting.operator_id == alice.pk
+    assert_invariants()
+
+
 @pytest.mark.postgres
 def test_registration_waits_for_the_operator_row_lock_on_postgres(make_operator, make_source):
     """Two transactions never count one operator's load at once: the second waits."""
@@ -161,17 +223,7 @@ def test_registration_waits_for_the_operator_row_lock_on_postgres(make_operator,
         thread.start()
     holding.wait(timeout=60)
     # The second registration is blocked on a row lock while the first is uncommitted.
-    for _ in range(600):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-            if cursor.fetchone()[0] >= 1:
-                break
-        threading.Event().wait(0.05)
-    else:
-        pytest.fail("the second registration never waited for the lock")
+    wait_until_a_session_waits_for_a_lock()
     release.set()
     for thread in threads:
         thread.join(timeout=60)
@@ -180,3 +232,40 @@ def test_registration_waits_for_the_operator_row_lock_on_postgres(make_operator,
     assert results["first"].operator_id == alice.pk
     assert results["second"].operator_id is None
     assert selectors.operator_loads([alice.pk]) == {alice.pk: 1}
+
+
+def test_weights_changing_during_registrations_and_closes_leave_nobody_waiting(
+    make_operator, make_source
+):
+    operators = [make_operator(limit=3) for _ in range(4)]
+    sources = [make_source(weights={operators[i]: 1}) for i in range(4)]
+    for n in range(16):
+        services.contact_register(lead_identifier=f"seed{n}", source_id=sources[n % 4].pk)
+
+    def work(i: int) -> None:
+        rng = random.Random(i)
+        for n in range(8):
+            role = i % 3
+            source = sources[rng.randrange(4)]
+            if role == 0:
+                services.contact_register(
+                    lead_identifier=f"lead{i}-{n}", source_id=source.pk, rng=rng
+                )
+            elif role == 1:
+                contact = Contact.objects.filter(status="open", operator__isnull=False).first()
+                if contact:
+                    services.contact_close(contact_id=contact.pk, rng=rng)
+            else:
+                # Add or remove one operator's weight for a source.
+                operator = operators[rng.randrange(4)]
+                services.source_set_weight(
+                    source_id=source.pk,
+                    operator_id=operator.pk,
+                    weight=rng.choice([None, 1, 2]),
+                    rng=rng,
+                )
+
+    errors = run_in_threads(THREADS, work)
+
+    assert errors == []
+    assert_invariants()
