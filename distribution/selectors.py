@@ -47,6 +47,35 @@ def source_list() -> QuerySet[Source]:
     return Source.objects.prefetch_related("weights__operator").order_by("name", "id")
 
 
+def source_list_with_counts() -> QuerySet[Source]:
+    """Sources with their weights, `contact_count` and `queued` (waiting contacts)."""
+    return source_list().annotate(
+        contact_count=Count("contacts", distinct=True),
+        queued=Count(
+            "contacts",
+            filter=Q(contacts__status=Contact.Status.OPEN, contacts__operator__isnull=True),
+            distinct=True,
+        ),
+    )
+
+
+def source_weights(source: Source) -> dict[int, int]:
+    """{operator_id: weight} of one source."""
+    return dict(source.weights.values_list("operator_id", "weight"))
+
+
+def source_received(source: Source) -> dict[int, int]:
+    """Contacts of this source each operator received, in one grouped query."""
+    rows = (
+        Contact.objects.filter(source=source, operator__isnull=False)
+        .values("operator_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("operator_id", "n")
+    )
+    return dict(rows)
+
+
 def queue() -> QuerySet[Contact]:
     """Contacts waiting for an operator, oldest first."""
     return Contact.objects.filter(OPEN, operator__isnull=True).order_by("created_at", "id")

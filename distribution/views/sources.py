@@ -4,14 +4,13 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST, require_safe
 
 from .. import selectors, services
 from ..forms import SourceCreateForm, WeightForm, add_service_errors
-from ..models import Contact, Operator, Source, SourceOperatorConfig
+from ..models import Operator, Source
 from .base import HtmxHttpRequest, paginate, render_page, supervisor_required
 
 LIST_TEMPLATE = "distribution/sources.html"
@@ -29,28 +28,9 @@ class WeightRow:
 
 
 def _list_page(request: HtmxHttpRequest, form: SourceCreateForm, *, status: int = 200):
-    sources = selectors.source_list().annotate(
-        contact_count=Count("contacts", distinct=True),
-        queued=Count(
-            "contacts",
-            filter=Q(contacts__status=Contact.Status.OPEN, contacts__operator__isnull=True),
-            distinct=True,
-        ),
-    )
+    sources = selectors.source_list_with_counts()
     context = {"page_obj": paginate(request, sources), "create_form": form}
     return render_page(request, LIST_TEMPLATE, context, status=status)
-
-
-def _received(source: Source) -> dict[int, int]:
-    """Assigned contacts of this source per operator, in one grouped query."""
-    rows = (
-        Contact.objects.filter(source=source, operator__isnull=False)
-        .values("operator_id")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("operator_id", "n")
-    )
-    return dict(rows)
 
 
 def _weights_context(source: Source, bound: WeightForm | None = None) -> dict:
@@ -59,8 +39,8 @@ def _weights_context(source: Source, bound: WeightForm | None = None) -> dict:
     `bound` is a submitted form with errors: it replaces the form it came from.
     """
     operators = list(selectors.operator_list())
-    configs = {c.operator_id: c.weight for c in SourceOperatorConfig.objects.filter(source=source)}
-    received = _received(source)
+    configs = selectors.source_weights(source)
+    received = selectors.source_received(source)
     weight_sum, assigned = sum(configs.values()), sum(received.values())
     choices = [(op.pk, op.name) for op in operators]
     rows = []
