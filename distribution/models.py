@@ -168,7 +168,10 @@ class Contact(models.Model):
                 name="contact_queue",
             ),
             models.Index(fields=["-created_at", "-id"], name="contact_newest"),
-            models.Index(fields=["source", "operator"], name="contact_source_operator"),
+            # The statistics: contacts per source, operator and status, from the index alone.
+            models.Index(
+                fields=["source", "operator", "status"], name="contact_source_operator_status"
+            ),
         ]
 
     def __str__(self) -> str:

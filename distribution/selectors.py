@@ -7,8 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from .models import Contact, Lead, Operator, Source, SourceOperatorConfig
@@ -31,11 +31,27 @@ def operator_loads(operator_ids: Iterable[int]) -> dict[int, int]:
     return dict(rows)
 
 
+def open_contacts_subquery() -> Subquery:
+    """An operator's load as a correlated count that reads only the open-contacts index."""
+    return Subquery(
+        Contact.objects.filter(OPEN, operator_id=OuterRef("pk"))
+        .order_by()
+        .values("operator_id")
+        .annotate(n=Count("id"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+
+
 def operator_list() -> QuerySet[Operator]:
-    """Operators with their load as `open_contacts`, in one query."""
-    return Operator.objects.annotate(
-        open_contacts=Count("contacts", filter=Q(contacts__status=Contact.Status.OPEN))
-    ).order_by("name", "id")
+    """Operators with their load as `open_contacts`, in one query.
+
+    The load is a subquery over open contacts only, so the cost follows the number of
+    open contacts, not the history of closed ones.
+    """
+    return Operator.objects.annotate(open_contacts=Coalesce(open_contacts_subquery(), 0)).order_by(
+        "name", "id"
+    )
 
 
 def operator_get(operator_id: int) -> Operator:
@@ -119,15 +135,6 @@ def lead_contacts(lead: Lead) -> QuerySet[Contact]:
     return lead.contacts.select_related("source", "operator").order_by("-created_at", "-id")
 
 
-def totals() -> dict[str, int]:
-    counts = Contact.objects.aggregate(
-        contacts=Count("id"),
-        open_contacts=Count("id", filter=OPEN),
-        unassigned_contacts=Count("id", filter=OPEN & Q(operator__isnull=True)),
-    )
-    return {"leads": Lead.objects.count(), **counts}
-
-
 def _source_stats(
     source: Source, configs: list[SourceOperatorConfig], counts: dict[int | None, int], queued: int
 ) -> dict:
@@ -158,39 +165,46 @@ def _source_stats(
 def distribution_stats() -> dict:
     """The numbers behind the dashboard and GET /api/stats/ (see the contract for the shape).
 
-    Four queries, whatever the number of contacts: the per-(source, operator) counts are
-    one grouped query.
+    Every count comes from one grouped query over (source, operator, status), which the
+    contact_source_operator_status index answers on its own; the rest are small tables.
     """
-    operators = Operator.objects.annotate(
-        open_contacts=Count("contacts", filter=Q(contacts__status=Contact.Status.OPEN)),
-        total_contacts=Count("contacts"),
-    ).order_by("name", "id")
-    counts: dict[int, dict[int | None, int]] = defaultdict(dict)
+    counts: dict[int, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
     queued: dict[int, int] = defaultdict(int)
+    operator_open: dict[int, int] = defaultdict(int)
+    operator_total: dict[int, int] = defaultdict(int)
+    totals = {"leads": Lead.objects.count(), "contacts": 0, "open_contacts": 0}
     rows = (
-        Contact.objects.values("source_id", "operator_id")
-        .annotate(n=Count("id"), queued=Count("id", filter=OPEN & Q(operator__isnull=True)))
+        Contact.objects.values_list("source_id", "operator_id", "status")
+        .annotate(n=Count("id"))
         .order_by()
     )
-    for row in rows:
-        counts[row["source_id"]][row["operator_id"]] = row["n"]
-        queued[row["source_id"]] += row["queued"]
+    for source_id, operator_id, status, n in rows:
+        is_open = status == Contact.Status.OPEN
+        counts[source_id][operator_id] += n
+        totals["contacts"] += n
+        totals["open_contacts"] += n if is_open else 0
+        if operator_id is None:
+            queued[source_id] += n if is_open else 0
+        else:
+            operator_total[operator_id] += n
+            operator_open[operator_id] += n if is_open else 0
+    totals["unassigned_contacts"] = sum(queued.values())
     configs: dict[int, list[SourceOperatorConfig]] = defaultdict(list)
     for config in SourceOperatorConfig.objects.order_by("source_id", "operator_id"):
         configs[config.source_id].append(config)
 
     return {
-        "totals": totals(),
+        "totals": totals,
         "operators": [
             {
                 "id": op.pk,
                 "name": op.name,
                 "is_active": op.is_active,
                 "workload_limit": op.workload_limit,
-                "open_contacts": op.open_contacts,
-                "total_contacts": op.total_contacts,
+                "open_contacts": operator_open[op.pk],
+                "total_contacts": operator_total[op.pk],
             }
-            for op in operators
+            for op in Operator.objects.order_by("name", "id")
         ],
         "sources": [
             _source_stats(source, configs[source.pk], counts[source.pk], queued[source.pk])
