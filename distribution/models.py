@@ -15,6 +15,11 @@ from django.utils import timezone
 
 MAX_WORKLOAD_LIMIT = 100_000
 MAX_WEIGHT = 1000
+MAX_IDENTIFIER_LENGTH = 255
+# Case folding turns one character into up to three ("ß" -> "ss", "ΐ" -> three code
+# points), so the key of an identifier of the longest allowed length can be three times
+# as long; a shorter column made PostgreSQL refuse such a lead with a 500.
+MAX_IDENTIFIER_KEY_LENGTH = 3 * MAX_IDENTIFIER_LENGTH
 
 
 def normalize_identifier(identifier: str) -> str:
@@ -106,9 +111,13 @@ class SourceOperatorConfig(models.Model):
 
 
 class Lead(models.Model):
-    identifier = models.CharField(max_length=255, help_text="E-mail, phone or messenger id.")
+    identifier = models.CharField(
+        max_length=MAX_IDENTIFIER_LENGTH, help_text="E-mail, phone or messenger id."
+    )
     # The identifier trimmed and case-folded: what makes two leads the same customer.
-    identifier_key = models.CharField(max_length=255, unique=True, editable=False)
+    identifier_key = models.CharField(
+        max_length=MAX_IDENTIFIER_KEY_LENGTH, unique=True, editable=False
+    )
     name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

@@ -122,6 +122,21 @@ def test_an_identifier_padded_beyond_255_is_accepted_once_trimmed(api, make_sour
     assert json_of(response)["lead"]["identifier"] == "x" * 255
 
 
+def test_an_identifier_that_grows_when_case_folded_is_accepted(api, make_source):
+    # 255 characters, the most the contract allows, that fold to 510 ("ß" -> "ss").
+    source = make_source()
+
+    first = api.post("/api/contacts/", {"lead_identifier": "ß" * 255, "source_id": source.pk})
+    # The capital sharp s folds to "ss" too: the same lead.
+    again = api.post("/api/contacts/", {"lead_identifier": "ẞ" * 255, "source_id": source.pk})
+
+    assert first.status_code == 201, first.content[:200]
+    assert again.status_code == 201, again.content[:200]
+    assert json_of(again)["lead"]["id"] == json_of(first)["lead"]["id"]
+    assert len(Lead.objects.get().identifier_key) == 510
+    assert Lead._meta.get_field("identifier_key").max_length >= 510
+
+
 @pytest.mark.parametrize(
     "raw",
     ["{", '{"lead_identifier": "a", "source_id": 1', "null", "[]", '"text"', "1e999"],

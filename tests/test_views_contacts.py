@@ -224,6 +224,22 @@ def test_registering_without_room_says_the_contact_is_queued(supervisor_client, 
     assert Contact.objects.get().operator_id is None
 
 
+@pytest.mark.parametrize("identifier", ["ß" * 255, "ΐ" * 255])
+def test_an_identifier_that_grows_when_case_folded_is_registered(
+    supervisor_client, make_source, identifier
+):
+    # "ß" folds to "ss" and "ΐ" to three characters: the key is longer than the identifier.
+    source = make_source()
+    response = supervisor_client.post(
+        "/contacts/new/", {"lead_identifier": identifier, "source": source.pk}
+    )
+    assert response.status_code == 302
+    lead = Lead.objects.get()
+    assert lead.identifier == identifier
+    assert lead.identifier_key == identifier.casefold()
+    assert len(lead.identifier_key) <= Lead._meta.get_field("identifier_key").max_length
+
+
 @pytest.mark.parametrize(
     ("data", "field"),
     [
