@@ -13,6 +13,9 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+# Ids are 64-bit (BigAutoField). A bigger number cannot be an id, and the database
+# drivers refuse to bind it.
+MAX_ID = 2**63 - 1
 MAX_WORKLOAD_LIMIT = 100_000
 MAX_WEIGHT = 1000
 MAX_IDENTIFIER_LENGTH = 255

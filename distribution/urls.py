@@ -1,6 +1,29 @@
-from django.urls import path
+from django.urls import path, register_converter
 
+from .models import MAX_ID
 from .views import contacts, dashboard, health, leads, operators, sources
+
+
+class IdConverter:
+    """A row id: digits that fit in 64 bits, else no match (404).
+
+    A bigger number cannot be an id, and SQLite's driver refuses to bind it (an
+    OverflowError, so a 500) where a query takes ids as a list.
+    """
+
+    regex = "[0-9]+"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            raise ValueError(f"{value} is not a 64-bit id.")
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
 
 app_name = "distribution"
 
@@ -10,28 +33,28 @@ urlpatterns = [
     path("operators/", operators.operator_list, name="operator_list"),
     path("operators/create/", operators.operator_create, name="operator_create"),
     path(
-        "operators/<int:operator_id>/active/",
+        "operators/<id:operator_id>/active/",
         operators.operator_set_active,
         name="operator_set_active",
     ),
     path(
-        "operators/<int:operator_id>/limit/",
+        "operators/<id:operator_id>/limit/",
         operators.operator_set_limit,
         name="operator_set_limit",
     ),
     path("sources/", sources.source_list, name="source_list"),
     path("sources/create/", sources.source_create, name="source_create"),
-    path("sources/<int:source_id>/", sources.source_detail, name="source_detail"),
-    path("sources/<int:source_id>/weights/", sources.source_weight_set, name="source_weight_set"),
+    path("sources/<id:source_id>/", sources.source_detail, name="source_detail"),
+    path("sources/<id:source_id>/weights/", sources.source_weight_set, name="source_weight_set"),
     path(
-        "sources/<int:source_id>/weights/<int:operator_id>/remove/",
+        "sources/<id:source_id>/weights/<id:operator_id>/remove/",
         sources.source_weight_remove,
         name="source_weight_remove",
     ),
     path("contacts/", contacts.contact_list, name="contact_list"),
     path("contacts/new/", contacts.contact_create, name="contact_create"),
-    path("contacts/<int:contact_id>/close/", contacts.contact_close, name="contact_close"),
-    path("contacts/<int:contact_id>/reassign/", contacts.contact_reassign, name="contact_reassign"),
+    path("contacts/<id:contact_id>/close/", contacts.contact_close, name="contact_close"),
+    path("contacts/<id:contact_id>/reassign/", contacts.contact_reassign, name="contact_reassign"),
     path("leads/", leads.lead_list, name="lead_list"),
-    path("leads/<int:lead_id>/", leads.lead_detail, name="lead_detail"),
+    path("leads/<id:lead_id>/", leads.lead_detail, name="lead_detail"),
 ]

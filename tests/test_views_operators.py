@@ -160,6 +160,17 @@ def test_unknown_operator_is_404(supervisor_client, db):
     )
 
 
+@pytest.mark.parametrize("operator_id", [2**63, 10**20])
+def test_an_id_beyond_64_bits_is_404_and_changes_nothing(
+    supervisor_client, make_operator, operator_id
+):
+    ann = make_operator("Ann", limit=3)
+    for action, data in (("active", {"is_active": "false"}), ("limit", {"workload_limit": "1"})):
+        response = supervisor_client.post(f"/operators/{operator_id}/{action}/", data, **HTMX)
+        assert response.status_code == 404
+    assert Operator.objects.filter(pk=ann.pk, is_active=True, workload_limit=3).exists()
+
+
 def test_the_list_is_paged(supervisor_client, make_operator):
     for i in range(30):
         make_operator(f"Op {i:02d}")

@@ -13,16 +13,13 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
-from distribution.models import MAX_WEIGHT, MAX_WORKLOAD_LIMIT
+from distribution.models import MAX_ID, MAX_WEIGHT, MAX_WORKLOAD_LIMIT
 from distribution.services import (
     MAX_IDENTIFIER_LENGTH,
     MAX_LEAD_NAME_LENGTH,
     MAX_MESSAGE_LENGTH,
 )
 
-# Ids are 64-bit (BigAutoField). A bigger number cannot be an id, and the database
-# drivers refuse to bind it, so it never gets past validation.
-MAX_ID = 2**63 - 1
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 # Enough for every operator of a team; it also keeps `IN (...)` queries within what
