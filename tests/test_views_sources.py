@@ -147,6 +147,26 @@ def test_adding_an_unknown_operator_shows_the_error_and_changes_nothing(
     assert weights_of(source) == {}
 
 
+@pytest.mark.parametrize("stale", ["weight removed", "operator deleted"])
+def test_an_error_in_a_row_gone_meanwhile_is_shown_and_changes_nothing(
+    supervisor_client, make_operator, make_source, stale
+):
+    # A page opened before another tab removed Bob's weight, or the admin deleted Bob.
+    ann, bob = make_operator("Ann"), make_operator("Bob")
+    source, bob_id = make_source(weights={ann: 3, bob: 2}), bob.pk
+    SourceOperatorConfig.objects.filter(operator=bob).delete()
+    if stale == "operator deleted":
+        bob.delete()
+    response = supervisor_client.post(
+        set_url(source), {"row": "1", "operator": bob_id, "weight": "0"}, **HTMX
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'role="alert"' in html
+    assert 'id="id_weight_errors"' in html or 'id="id_operator_errors"' in html
+    assert weights_of(source) == {ann.pk: 3}
+
+
 def test_unknown_source_is_404(supervisor_client, db):
     assert supervisor_client.get("/sources/999/").status_code == 404
     assert supervisor_client.post("/sources/999/weights/", {"weight": "1"}).status_code == 404

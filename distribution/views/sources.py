@@ -107,6 +107,10 @@ def source_weight_set(request: HtmxHttpRequest, source_id: int) -> HttpResponse:
     choices = [("", "Choose an operator"), *Operator.objects.values_list("pk", "name")]
     # Rows of the table send row=1, so that an error shows in that row, not the "add" form.
     row_of = _int(request.POST.get("operator")) if request.POST.get("row") == "1" else None
+    if row_of not in selectors.source_weights(source):
+        # A row gone from the table meanwhile (its weight removed or its operator deleted
+        # in another tab) would take its error with it: the "add" form shows it instead.
+        row_of = None
     form = WeightForm(request.POST, choices=choices, row_of=row_of)
     if form.is_valid():
         try:
