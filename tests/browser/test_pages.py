@@ -175,3 +175,18 @@ def test_the_dashboard_fits_a_phone(phone: Browsing, make_operator, make_source,
     for path in ("/operators/", "/sources/", "/contacts/", "/contacts/new/", "/leads/"):
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+
+
+def test_a_sources_weights_and_shares_fit_a_phone(phone: Browsing, make_operator, make_source):
+    operators = [make_operator(f"Operator with a long name {i}") for i in range(3)]
+    source = make_source("Telegram bot", weights={op: i + 1 for i, op in enumerate(operators)})
+    page = phone.page
+    page.goto(f"/sources/{source.pk}/")
+    expect(page.get_by_role("heading", name="Operators and weights")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # Every operator's share is on the screen, not scrolled away to the right of the table.
+    shares = page.locator(".share-cell")
+    assert shares.count() == 3
+    for i in range(3):
+        box = shares.nth(i).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
