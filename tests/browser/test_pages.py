@@ -190,3 +190,47 @@ def test_a_sources_weights_and_shares_fit_a_phone(phone: Browsing, make_operator
     for i in range(3):
         box = shares.nth(i).bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+
+
+@pytest.fixture
+def unbroken_paths(make_operator, make_source, register) -> list[str]:
+    """Pages showing what a bot may send: the longest names and identifier, without spaces."""
+    operator = make_operator("O" * 200, limit=5)
+    source = make_source("S" * 200, weights={operator: 1})
+    contact = register(source, "L" * 255, message="M" * 3000, lead_name="N" * 200)
+    return [
+        "/",
+        "/operators/",
+        "/sources/",
+        f"/sources/{source.pk}/",
+        "/contacts/",
+        f"/contacts/new/?registered={contact.pk}",
+        "/leads/",
+        f"/leads/{contact.lead_id}/",
+    ]
+
+
+def assert_no_page_is_wider_than_the_window(browsing: Browsing, paths: list[str]) -> None:
+    width = browsing.page.viewport_size["width"]
+    for path in paths:
+        browsing.page.goto(path)
+        assert browsing.page.evaluate("document.documentElement.scrollWidth") <= width, path
+
+
+def test_long_unbroken_words_do_not_widen_a_page_on_a_phone(phone: Browsing, unbroken_paths):
+    assert_no_page_is_wider_than_the_window(phone, unbroken_paths)
+
+
+def test_long_unbroken_words_do_not_widen_a_page_on_a_desktop(desktop: Browsing, unbroken_paths):
+    assert_no_page_is_wider_than_the_window(desktop, unbroken_paths)
+
+
+def test_the_sources_list_shows_the_queue_on_a_phone(phone: Browsing, make_source, register):
+    source = make_source("Telegram bot")
+    register(source)
+    page = phone.page
+    page.goto("/sources/")
+    queued = page.locator("td[data-label='Queued'] .badge")
+    expect(queued).to_have_text("1")
+    box = queued.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
