@@ -142,7 +142,16 @@ class ContactFilterForm(forms.Form):
 
 
 class ReassignForm(forms.Form):
-    operator = forms.TypedChoiceField(label="Reassign to", coerce=int)
+    operator = forms.TypedChoiceField(
+        label="Reassign to",
+        coerce=int,
+        # The list holds active operators only: one deactivated since the page was
+        # loaded is not in it, and Django's "Select a valid choice. 3 is not one of
+        # the available choices." would not tell the supervisor why.
+        error_messages={
+            "invalid_choice": "This operator is inactive or no longer exists: choose another."
+        },
+    )
 
     def __init__(self, *args, contact: Contact, choices: OperatorChoices, **kwargs) -> None:
         kwargs.setdefault("auto_id", f"id_contact{contact.pk}_%s")

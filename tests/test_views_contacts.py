@@ -166,6 +166,16 @@ def test_reassigning_to_no_or_an_unknown_operator_changes_nothing(
     assert Contact.objects.get(pk=c["to_bob"].pk).operator_id == c["bob"].pk
 
 
+def test_reassigning_to_an_operator_deactivated_meanwhile_says_so(supervisor_client, two_sources):
+    # The page was loaded while Ann was active; she was deactivated before the submit.
+    c = two_sources
+    services.operator_update(operator_id=c["ann"].pk, is_active=False)
+    response = supervisor_client.post(reassign_url(c["to_bob"]), {"operator": c["ann"].pk})
+    assert response.status_code == 422
+    assert "This operator is inactive or no longer exists" in response.content.decode()
+    assert Contact.objects.get(pk=c["to_bob"].pk).operator_id == c["bob"].pk
+
+
 def test_a_closed_contact_cannot_be_reassigned(supervisor_client, two_sources):
     c = two_sources
     response = supervisor_client.post(reassign_url(c["closed"]), {"operator": c["bob"].pk})
