@@ -169,6 +169,9 @@ def _drain_queue(pool: _Pool, weights: dict[int, list[tuple[int, int]]], *, rng)
 
 def _clean_text(value: str | None, *, field: str, max_length: int, required: bool) -> str:
     value = (value or "").strip()
+    if "\x00" in value:
+        # PostgreSQL cannot store NUL in text; refuse it here rather than fail on insert.
+        raise ValidationError({field: "Must not contain NUL characters."}, code="null_characters")
     if required and not value:
         raise ValidationError({field: "This field is required."}, code="required")
     if len(value) > max_length:

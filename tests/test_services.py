@@ -489,3 +489,15 @@ def test_registration_issues_the_same_queries_with_10_and_1000_contacts(
     assert Contact.objects.count() >= 1000
     assert small == large
     assert large <= 12
+
+
+@pytest.mark.parametrize("field", ["lead_identifier", "message", "lead_name"])
+def test_nul_characters_are_refused_and_store_nothing(make_source, field):
+    source = make_source()
+    values = {"lead_identifier": "a@b.c", "message": "", "lead_name": ""} | {field: "a\x00b"}
+
+    with pytest.raises(ValidationError) as exc:
+        services.contact_register(source_id=source.pk, **values)
+
+    assert field in exc.value.message_dict
+    assert Lead.objects.count() == 0

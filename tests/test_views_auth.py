@@ -142,10 +142,6 @@ def test_wrong_password_shows_an_error_on_the_login_page(client, db):
 def test_logout_is_a_post_form(supervisor_client, world):
     page = supervisor_client.get("/").content.decode()
     assert re.search(r'<form class="logout" method="post" action="/accounts/logout/">', page)
-    assert supervisor_client.get("/accounts/logout/").status_code == 405
-    response = supervisor_client.post("/accounts/logout/")
-    assert response.status_code == 302
-    assert supervisor_client.get("/").status_code == 302
 
 
 def test_pages_carry_csrf_for_htmx_and_no_inline_code(supervisor_client, world):
@@ -156,3 +152,18 @@ def test_pages_carry_csrf_for_htmx_and_no_inline_code(supervisor_client, world):
         assert not re.search(r"<[^>]*\son[a-z]+=", html), path
         scripts = re.findall(r"<script([^>]*)>", html)
         assert scripts and all("src=" in attrs for attrs in scripts), path
+
+
+def test_logout_by_get_asks_to_confirm_and_keeps_the_session(supervisor_client, world):
+    page = supervisor_client.get("/accounts/logout/")
+
+    assert page.status_code == 200
+    assert 'method="post" action="/accounts/logout/"' in page.content.decode()
+    assert supervisor_client.get("/").status_code == 200
+
+
+def test_logout_by_post_ends_the_session(supervisor_client, world):
+    response = supervisor_client.post("/accounts/logout/")
+
+    assert response.status_code == 302
+    assert supervisor_client.get("/").status_code == 302

@@ -193,3 +193,18 @@ def test_list_and_detail_issue_the_same_queries_for_few_and_many_rows(
         queries_for(lambda: supervisor_client.get(f"/sources/{source.pk}/")),
     ]
     assert few == many
+
+
+def test_after_a_failed_add_the_form_offers_only_operators_without_a_weight(
+    supervisor_client, make_operator, make_source
+):
+    ann, bob = make_operator("Ann"), make_operator("Bob")
+    source = make_source(weights={ann: 3})
+
+    response = supervisor_client.post(set_url(source), {"operator": "", "weight": "1"}, **HTMX)
+
+    assert response.status_code == 422
+    add_form = response.content.decode().split('id="id_operator"', 1)[1].split("</select>")[0]
+    assert f'value="{bob.pk}"' in add_form
+    assert f'value="{ann.pk}"' not in add_form
+    assert weights_of(source) == {ann.pk: 3}

@@ -56,6 +56,8 @@ def _weights_context(source: Source, bound: WeightForm | None = None) -> dict:
     unweighted = [(op.pk, op.name) for op in operators if op.pk not in configs]
     add_form = WeightForm(choices=[("", "Choose an operator"), *unweighted])
     if bound is not None and bound.row_of is None:
+        # The submitted form accepted any operator; offer again only those without a weight.
+        bound.fields["operator"].choices = add_form.fields["operator"].choices
         add_form = bound
     return {
         "source": source,
