@@ -67,6 +67,18 @@ class OperatorLimitForm(forms.Form):
         self.operator = operator
 
 
+class OperatorNameForm(forms.Form):
+    """Renaming an operator from its row of the list."""
+
+    name = forms.CharField(max_length=200)
+
+    def __init__(self, *args, operator: Operator, **kwargs) -> None:
+        kwargs.setdefault("auto_id", f"id_operator{operator.pk}_%s")
+        kwargs.setdefault("initial", {"name": operator.name})
+        super().__init__(*args, **kwargs)
+        self.operator = operator
+
+
 class OperatorActiveForm(forms.Form):
     # Sent as a hidden "true"/"false": the button says which state it asks for, so a
     # double click or a stale page never flips the operator back.

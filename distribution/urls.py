@@ -42,6 +42,11 @@ urlpatterns = [
         operators.operator_set_limit,
         name="operator_set_limit",
     ),
+    path(
+        "operators/<id:operator_id>/name/",
+        operators.operator_rename,
+        name="operator_rename",
+    ),
     path("sources/", sources.source_list, name="source_list"),
     path("sources/create/", sources.source_create, name="source_create"),
     path("sources/<id:source_id>/", sources.source_detail, name="source_detail"),

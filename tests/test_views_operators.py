@@ -1,10 +1,10 @@
-"""/operators/: the list, adding operators, activation and limits changed in place."""
+"""/operators/: the list, adding operators, names, activation and limits changed in place."""
 
 import pytest
 from django.urls import reverse
 
 from distribution.models import Contact, Operator
-from tests.views_support import HTMX, as_supervisor, is_fragment, queries_for
+from tests.views_support import HTMX, as_clerk, as_supervisor, is_fragment, queries_for
 
 LIST = "/operators/"
 
@@ -151,6 +151,97 @@ def test_a_bad_limit_without_javascript_shows_the_page_with_the_error_in_the_row
     assert Operator.objects.get(pk=ann.pk).workload_limit == 3
 
 
+def name_url(operator) -> str:
+    return reverse("distribution:operator_rename", args=[operator.pk])
+
+
+def test_renaming_in_place_returns_only_that_row(supervisor_client, make_operator):
+    ann, bob = make_operator("Ann"), make_operator("Bob")
+    response = supervisor_client.post(name_url(ann), {"name": " Annie "}, **HTMX)
+    assert response.status_code == 200
+    assert is_fragment(response)
+    html = response.content.decode().strip()
+    assert html.startswith(f'<tr id="operator-{ann.pk}"') and html.endswith("</tr>")
+    assert '<span class="op-label">Annie</span>' in html
+    assert "Bob" not in html
+    assert Operator.objects.get(pk=ann.pk).name == "Annie"
+    assert Operator.objects.get(pk=bob.pk).name == "Bob"
+
+
+def test_renaming_without_javascript_redirects_back_to_the_same_page(
+    supervisor_client, make_operator
+):
+    ann = make_operator("Ann")
+    response = supervisor_client.post(name_url(ann) + "?page=2", {"name": "Annie"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{LIST}?page=2"
+    assert Operator.objects.get(pk=ann.pk).name == "Annie"
+
+
+def test_a_name_taken_in_another_case_shows_the_error_in_the_row_and_changes_nothing(
+    supervisor_client, make_operator
+):
+    make_operator("Ann")
+    bob = make_operator("Bob")
+    response = supervisor_client.post(name_url(bob), {"name": "aNN"}, **HTMX)
+    assert response.status_code == 422
+    assert is_fragment(response)
+    html = response.content.decode()
+    assert html.strip().startswith(f'<tr id="operator-{bob.pk}"')
+    # The error sits under the name field, in a disclosure left open so that it is seen.
+    assert '<details class="rename" open>' in html
+    errors = html.split(f'id="id_operator{bob.pk}_name_errors"', 1)[1].split("</ul>")[0]
+    assert "already exists" in errors
+    assert 'value="aNN"' in html
+    assert Operator.objects.get(pk=bob.pk).name == "Bob"
+
+
+def test_a_taken_name_without_javascript_shows_the_page_with_the_error_in_the_row(
+    supervisor_client, make_operator
+):
+    make_operator("Ann")
+    bob = make_operator("Bob")
+    response = supervisor_client.post(name_url(bob), {"name": "ANN"})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "<html" in html
+    assert f'id="id_operator{bob.pk}_name_errors"' in html
+    assert Operator.objects.get(pk=bob.pk).name == "Bob"
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [("", "required"), ("   ", "required"), ("x" * 201, "at most 200 characters")],
+)
+def test_a_blank_or_too_long_name_shows_the_error_and_changes_nothing(
+    supervisor_client, make_operator, name, error
+):
+    ann = make_operator("Ann")
+    response = supervisor_client.post(name_url(ann), {"name": name}, **HTMX)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert f'id="id_operator{ann.pk}_name_errors"' in html
+    assert error in html
+    assert Operator.objects.get(pk=ann.pk).name == "Ann"
+
+
+def test_renaming_by_get_is_refused(supervisor_client, make_operator):
+    ann = make_operator("Ann")
+    response = supervisor_client.get(name_url(ann), {"name": "Annie"})
+    assert response.status_code == 405
+    assert Operator.objects.get(pk=ann.pk).name == "Ann"
+
+
+def test_renaming_is_refused_to_anonymous_visitors_and_non_supervisors(client, make_operator):
+    ann = make_operator("Ann")
+    response = client.post(name_url(ann), {"name": "Annie"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    response = as_clerk(client).post(name_url(ann), {"name": "Annie"}, **HTMX)
+    assert response.status_code == 403
+    assert Operator.objects.get(pk=ann.pk).name == "Ann"
+
+
 def test_unknown_operator_is_404(supervisor_client, db):
     assert (
         supervisor_client.post("/operators/999/limit/", {"workload_limit": "1"}).status_code == 404
@@ -158,6 +249,7 @@ def test_unknown_operator_is_404(supervisor_client, db):
     assert (
         supervisor_client.post("/operators/999/active/", {"is_active": "true"}).status_code == 404
     )
+    assert supervisor_client.post("/operators/999/name/", {"name": "Ann"}).status_code == 404
 
 
 @pytest.mark.parametrize("operator_id", [2**63, 10**20])

@@ -1,4 +1,4 @@
-"""/operators/: the list, adding an operator, and in-place activation and limits."""
+"""/operators/: the list, adding an operator, and in-place renaming, activation and limits."""
 
 from dataclasses import dataclass
 
@@ -10,34 +10,49 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from .. import selectors, services
-from ..forms import OperatorActiveForm, OperatorCreateForm, OperatorLimitForm, add_service_errors
+from ..forms import (
+    OperatorActiveForm,
+    OperatorCreateForm,
+    OperatorLimitForm,
+    OperatorNameForm,
+    add_service_errors,
+)
 from ..models import Operator
 from .base import HtmxHttpRequest, paginate, render_page, supervisor_required
 
 TEMPLATE = "distribution/operators.html"
+RowForm = OperatorLimitForm | OperatorNameForm
 
 
 @dataclass
 class OperatorRow:
     operator: Operator
     limit_form: OperatorLimitForm
+    name_form: OperatorNameForm
+
+    @classmethod
+    def of(cls, operator: Operator, bound: RowForm | None = None) -> "OperatorRow":
+        """The row's forms; `bound`, a submitted form with errors, replaces its kind in its row."""
+        row = cls(
+            operator, OperatorLimitForm(operator=operator), OperatorNameForm(operator=operator)
+        )
+        if isinstance(bound, OperatorLimitForm) and bound.operator.pk == operator.pk:
+            row.limit_form = bound
+        if isinstance(bound, OperatorNameForm) and bound.operator.pk == operator.pk:
+            row.name_form = bound
+        return row
 
 
 def _page(
     request: HtmxHttpRequest,
     create_form: OperatorCreateForm,
     *,
-    bound: OperatorLimitForm | None = None,
+    bound: RowForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """The whole page; `bound` is a limit form with errors, shown in its operator's row."""
+    """The whole page; `bound` is a row's form with errors, shown in its operator's row."""
     page = paginate(request, selectors.operator_list())
-    rows = [
-        OperatorRow(
-            op, bound if bound and bound.operator.pk == op.pk else OperatorLimitForm(operator=op)
-        )
-        for op in page
-    ]
+    rows = [OperatorRow.of(op, bound) for op in page]
     context = {"page_obj": page, "rows": rows, "create_form": create_form}
     return render_page(request, TEMPLATE, context, status=status)
 
@@ -45,7 +60,7 @@ def _page(
 def _row(
     request: HtmxHttpRequest,
     operator_id: int,
-    limit_form: OperatorLimitForm | None = None,
+    bound: RowForm | None = None,
     *,
     status: int = 200,
 ) -> HttpResponse:
@@ -53,12 +68,22 @@ def _row(
     if not request.htmx:
         # Back to the page of the list the form was on (its action carries ?page=).
         return redirect(f"{reverse('distribution:operator_list')}?{request.GET.urlencode()}")
+    row = OperatorRow.of(_operator(operator_id), bound)
+    return render_page(request, TEMPLATE, {"row": row}, fragment="operator_row", status=status)
+
+
+def _refused(request: HtmxHttpRequest, form: RowForm) -> HttpResponse:
+    """A row's form with errors: in its row, or in the whole page without javascript."""
+    if not request.htmx:
+        return _page(request, OperatorCreateForm(), bound=form, status=422)
+    return _row(request, form.operator.pk, form, status=422)
+
+
+def _operator(operator_id: int) -> Operator:
     try:
-        operator = selectors.operator_get(operator_id)
+        return selectors.operator_get(operator_id)
     except Operator.DoesNotExist:
         raise Http404("No such operator.") from None
-    row = OperatorRow(operator, limit_form or OperatorLimitForm(operator=operator))
-    return render_page(request, TEMPLATE, {"row": row}, fragment="operator_row", status=status)
 
 
 @require_safe
@@ -97,10 +122,7 @@ def operator_set_active(request: HtmxHttpRequest, operator_id: int) -> HttpRespo
 @require_POST
 @supervisor_required
 def operator_set_limit(request: HtmxHttpRequest, operator_id: int) -> HttpResponse:
-    operator = selectors.operator_list().filter(pk=operator_id).first()
-    if operator is None:
-        raise Http404("No such operator.")
-    form = OperatorLimitForm(request.POST, operator=operator)
+    form = OperatorLimitForm(request.POST, operator=_operator(operator_id))
     if form.is_valid():
         try:
             services.operator_update(
@@ -110,6 +132,18 @@ def operator_set_limit(request: HtmxHttpRequest, operator_id: int) -> HttpRespon
             add_service_errors(form, exc)
         else:
             return _row(request, operator_id)
-    if not request.htmx:
-        return _page(request, OperatorCreateForm(), bound=form, status=422)
-    return _row(request, operator_id, form, status=422)
+    return _refused(request, form)
+
+
+@require_POST
+@supervisor_required
+def operator_rename(request: HtmxHttpRequest, operator_id: int) -> HttpResponse:
+    form = OperatorNameForm(request.POST, operator=_operator(operator_id))
+    if form.is_valid():
+        try:
+            services.operator_update(operator_id=operator_id, name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return _row(request, operator_id)
+    return _refused(request, form)

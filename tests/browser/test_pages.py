@@ -66,6 +66,28 @@ def test_an_invalid_limit_shows_the_error_next_to_the_field(desktop: Browsing, m
     assert desktop.window_was_not_reloaded()
 
 
+def test_renaming_an_operator_in_place(desktop: Browsing, make_operator):
+    make_operator("Ann")
+    bob = make_operator("Bob")
+    page = desktop.page
+    page.goto("/operators/")
+    desktop.mark_window()
+    row = page.locator(f"#operator-{bob.pk}")
+
+    row.get_by_text("Rename", exact=True).click()
+    row.get_by_label("Name").fill("aNN")
+    row.get_by_role("button", name="Save name").click()
+    expect(row.get_by_role("alert")).to_contain_text("already exists")
+    assert Operator.objects.get(pk=bob.pk).name == "Bob"
+
+    row.get_by_label("Name").fill("Robert")
+    row.get_by_role("button", name="Save name").click()
+    expect(row.locator(".op-label")).to_have_text("Robert")
+    expect(row.get_by_role("alert")).to_have_count(0)
+    assert Operator.objects.get(pk=bob.pk).name == "Robert"
+    assert desktop.window_was_not_reloaded()
+
+
 def test_setting_weights_updates_every_operators_share(
     desktop: Browsing, make_operator, make_source
 ):
