@@ -89,6 +89,12 @@ class SourceCreateForm(forms.Form):
     name = forms.CharField(max_length=200)
 
 
+class SourceNameForm(forms.Form):
+    """Renaming a source from its page."""
+
+    name = forms.CharField(max_length=200)
+
+
 class WeightForm(forms.Form):
     """One operator's weight for a source: a row of the weights table, or the "add" form."""
 

@@ -50,6 +50,7 @@ urlpatterns = [
     path("sources/", sources.source_list, name="source_list"),
     path("sources/create/", sources.source_create, name="source_create"),
     path("sources/<id:source_id>/", sources.source_detail, name="source_detail"),
+    path("sources/<id:source_id>/name/", sources.source_rename, name="source_rename"),
     path("sources/<id:source_id>/weights/", sources.source_weight_set, name="source_weight_set"),
     path(
         "sources/<id:source_id>/weights/<id:operator_id>/remove/",

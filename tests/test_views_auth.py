@@ -23,6 +23,7 @@ POST_ONLY = [
     ("distribution:operator_set_limit", {"operator_id": 1}),
     ("distribution:operator_rename", {"operator_id": 1}),
     ("distribution:source_create", {}),
+    ("distribution:source_rename", {"source_id": 1}),
     ("distribution:source_weight_set", {"source_id": 1}),
     ("distribution:source_weight_remove", {"source_id": 1, "operator_id": 1}),
     ("distribution:contact_close", {"contact_id": 1}),

@@ -1,4 +1,4 @@
-"""/sources/ and /sources/<id>/: sources, and operators' weights edited in place."""
+"""/sources/ and /sources/<id>/: sources, their names, and operators' weights edited in place."""
 
 import re
 
@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from distribution.models import Contact, Source, SourceOperatorConfig
-from tests.views_support import HTMX, as_supervisor, is_fragment, queries_for
+from tests.views_support import HTMX, as_clerk, as_supervisor, is_fragment, queries_for
 
 
 @pytest.fixture
@@ -167,8 +167,86 @@ def test_an_error_in_a_row_gone_meanwhile_is_shown_and_changes_nothing(
     assert weights_of(source) == {ann.pk: 3}
 
 
+def name_url(source) -> str:
+    return reverse("distribution:source_rename", args=[source.pk])
+
+
+def test_renaming_without_javascript_redirects_back_to_the_source(supervisor_client, make_source):
+    source = make_source("Bot")
+    response = supervisor_client.post(name_url(source), {"name": " Telegram bot "})
+    assert response.status_code == 302
+    assert response["Location"] == f"/sources/{source.pk}/"
+    assert Source.objects.get(pk=source.pk).name == "Telegram bot"
+    assert "<h1>Telegram bot</h1>" in supervisor_client.get(response["Location"]).content.decode()
+
+
+def test_renaming_by_htmx_returns_only_the_heading(supervisor_client, make_operator, make_source):
+    source = make_source("Bot", weights={make_operator("Ann"): 1})
+    response = supervisor_client.post(name_url(source), {"name": "Telegram bot"}, **HTMX)
+    assert response.status_code == 200
+    assert is_fragment(response)
+    html = response.content.decode().strip()
+    assert html.startswith('<div class="page-head" id="source-heading">')
+    assert "<h1>Telegram bot</h1>" in html
+    assert 'id="weights"' not in html and "Ann" not in html
+    assert Source.objects.get(pk=source.pk).name == "Telegram bot"
+
+
+@pytest.mark.parametrize("headers", [HTMX, {}], ids=["htmx", "plain"])
+def test_a_name_taken_in_another_case_shows_the_error_next_to_the_field_and_changes_nothing(
+    supervisor_client, make_source, headers
+):
+    make_source("Ads")
+    source = make_source("Bot")
+    response = supervisor_client.post(name_url(source), {"name": "aDS"}, **headers)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert is_fragment(response) == bool(headers)
+    assert '<details class="rename" open>' in html
+    errors = html.split('id="id_name_errors"', 1)[1].split("</ul>")[0]
+    assert "already exists" in errors
+    assert 'value="aDS"' in html
+    assert "<h1>Bot</h1>" in html
+    assert Source.objects.get(pk=source.pk).name == "Bot"
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [("", "required"), ("   ", "required"), ("x" * 201, "at most 200 characters")],
+)
+def test_a_blank_or_too_long_source_name_shows_the_error_and_changes_nothing(
+    supervisor_client, make_source, name, error
+):
+    source = make_source("Bot")
+    response = supervisor_client.post(name_url(source), {"name": name}, **HTMX)
+    assert response.status_code == 422
+    errors = response.content.decode().split('id="id_name_errors"', 1)[1].split("</ul>")[0]
+    assert error in errors
+    assert Source.objects.get(pk=source.pk).name == "Bot"
+
+
+def test_renaming_a_source_by_get_is_refused(supervisor_client, make_source):
+    source = make_source("Bot")
+    response = supervisor_client.get(name_url(source), {"name": "Ads"})
+    assert response.status_code == 405
+    assert Source.objects.get(pk=source.pk).name == "Bot"
+
+
+def test_renaming_a_source_is_refused_to_anonymous_visitors_and_non_supervisors(
+    client, make_source
+):
+    source = make_source("Bot")
+    response = client.post(name_url(source), {"name": "Ads"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    response = as_clerk(client).post(name_url(source), {"name": "Ads"}, **HTMX)
+    assert response.status_code == 403
+    assert Source.objects.get(pk=source.pk).name == "Bot"
+
+
 def test_unknown_source_is_404(supervisor_client, db):
     assert supervisor_client.get("/sources/999/").status_code == 404
+    assert supervisor_client.post("/sources/999/name/", {"name": "Bot"}).status_code == 404
     assert supervisor_client.post("/sources/999/weights/", {"weight": "1"}).status_code == 404
 
 

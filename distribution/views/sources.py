@@ -1,4 +1,4 @@
-"""/sources/ and /sources/<id>/: sources, and each operator's weight for one source."""
+"""/sources/ and /sources/<id>/: sources, their names, and each operator's weight for one source."""
 
 from dataclasses import dataclass
 
@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST, require_safe
 
 from .. import selectors, services
-from ..forms import SourceCreateForm, WeightForm, add_service_errors
+from ..forms import SourceCreateForm, SourceNameForm, WeightForm, add_service_errors
 from ..models import Operator, Source
 from .base import HtmxHttpRequest, paginate, render_page, supervisor_required
 
@@ -69,9 +69,31 @@ def _weights_context(source: Source, bound: WeightForm | None = None) -> dict:
     }
 
 
-def _detail(request: HtmxHttpRequest, source: Source, bound=None, *, status: int = 200):
+def _detail(
+    request: HtmxHttpRequest,
+    source: Source,
+    bound: WeightForm | None = None,
+    *,
+    name_form: SourceNameForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     context = _weights_context(source, bound)
+    context["name_form"] = name_form or _name_form(source)
     return render_page(request, DETAIL_TEMPLATE, context, fragment="weights", status=status)
+
+
+def _heading(
+    request: HtmxHttpRequest, source: Source, form: SourceNameForm, *, status: int
+) -> HttpResponse:
+    """The page's heading with its rename form, for htmx; the whole page otherwise."""
+    if not request.htmx:
+        return _detail(request, source, name_form=form, status=status)
+    context = {"source": source, "name_form": form}
+    return render_page(request, DETAIL_TEMPLATE, context, fragment="heading", status=status)
+
+
+def _name_form(source: Source) -> SourceNameForm:
+    return SourceNameForm(initial={"name": source.name})
 
 
 @require_safe
@@ -99,6 +121,23 @@ def source_create(request: HtmxHttpRequest) -> HttpResponse:
 @supervisor_required
 def source_detail(request: HtmxHttpRequest, source_id: int) -> HttpResponse:
     return _detail(request, get_object_or_404(Source, pk=source_id))
+
+
+@require_POST
+@supervisor_required
+def source_rename(request: HtmxHttpRequest, source_id: int) -> HttpResponse:
+    source = get_object_or_404(Source, pk=source_id)
+    form = SourceNameForm(request.POST)
+    if form.is_valid():
+        try:
+            source = services.source_update(source_id=source.pk, name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            if not request.htmx:
+                return redirect("distribution:source_detail", source_id=source.pk)
+            return _heading(request, source, _name_form(source), status=200)
+    return _heading(request, source, form, status=422)
 
 
 @require_POST
