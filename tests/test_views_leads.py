@@ -52,6 +52,33 @@ def test_search_by_htmx_gets_only_the_list(supervisor_client, make_source, regis
     assert response.content.decode().strip().startswith('<section class="card" id="lead-list"')
 
 
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
+def test_a_search_longer_than_the_field_shows_the_error_and_lists_no_lead(
+    supervisor_client, make_source, register, headers
+):
+    register(make_source(), "alice@example.com")
+    response = supervisor_client.get("/leads/", {"search": "a" * 256}, **headers)
+    assert response.status_code == 422
+    assert is_fragment(response) == bool(headers)
+    html = response.content.decode()
+    assert html.count('id="id_search_errors"') == 1
+    errors = html.split('id="id_search_errors"', 1)[1].split("</ul>")[0]
+    assert "at most 255 characters (it has 256)" in errors
+    # htmx swaps the list only: the errors replace those under the search box out of band.
+    assert ('hx-swap-oob="true"' in errors) == bool(headers)
+    assert listed_leads(html) == []
+    assert "Correct the search to list leads." in html
+
+
+def test_a_valid_search_by_htmx_clears_an_earlier_error(supervisor_client, db):
+    response = supervisor_client.get("/leads/", {"search": "ali"}, **HTMX)
+    assert response.status_code == 200
+    assert re.search(
+        r'<ul class="field-errors" id="id_search_errors" [^>]*hx-swap-oob="true"></ul>',
+        response.content.decode(),
+    )
+
+
 def test_the_list_is_paged(supervisor_client, make_source, register):
     source = make_source()
     for i in range(30):

@@ -6,17 +6,29 @@ from django.views.decorators.http import require_safe
 
 from .. import selectors
 from ..forms import LeadSearchForm
-from .base import HtmxHttpRequest, paginate, render_page, supervisor_required
+from .base import HtmxHttpRequest, paginate, render_page, supervisor_required, wants_fragment
 
 
 @require_safe
 @supervisor_required
 def lead_list(request: HtmxHttpRequest) -> HttpResponse:
     form = LeadSearchForm(request.GET)
-    search = form.cleaned_data["search"] if form.is_valid() else ""
-    page = paginate(request, selectors.lead_list(search=search))
-    context = {"form": form, "page_obj": page, "search": search}
-    return render_page(request, "distribution/leads.html", context, fragment="lead_list")
+    if form.is_valid():
+        leads, status = selectors.lead_list(search=form.cleaned_data["search"]), 200
+    else:
+        # A search that cannot be run (too long, a NUL) lists nothing, rather than
+        # every lead as if nothing had been typed; the error says why.
+        leads, status = selectors.lead_list().none(), 422
+    context = {
+        "form": form,
+        "page_obj": paginate(request, leads),
+        "search": form.cleaned_data.get("search", ""),
+        # htmx swaps only the list: the search field's errors travel with it, out of band.
+        "errors_out_of_band": wants_fragment(request),
+    }
+    return render_page(
+        request, "distribution/leads.html", context, fragment="lead_list", status=status
+    )
 
 
 @require_safe
