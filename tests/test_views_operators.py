@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from distribution import services
 from distribution.models import Contact, Operator
 from tests.views_support import HTMX, as_clerk, as_supervisor, is_fragment, queries_for
 
@@ -286,3 +287,22 @@ def test_the_list_issues_the_same_queries_for_few_and_many_operators(
     grow(20)
     many = queries_for(lambda: supervisor_client.get(LIST))
     assert few == many
+
+
+@pytest.mark.parametrize("url_name", ["operator_set_limit", "operator_rename"])
+def test_an_operator_deleted_while_its_change_is_saved_is_a_404(
+    supervisor_client, make_operator, monkeypatch, url_name
+):
+
+    operator = make_operator("Ann", limit=3)
+
+    def deleted_meanwhile(**kwargs):
+        raise Operator.DoesNotExist
+
+    monkeypatch.setattr(services, "operator_update", deleted_meanwhile)
+    response = supervisor_client.post(
+        reverse(f"distribution:{url_name}", args=[operator.pk]),
+        {"workload_limit": "5", "name": "Bo"},
+    )
+
+    assert response.status_code == 404

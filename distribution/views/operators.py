@@ -86,6 +86,14 @@ def _operator(operator_id: int) -> Operator:
         raise Http404("No such operator.") from None
 
 
+def _update(operator_id: int, **changes) -> None:
+    """services.operator_update; an operator deleted since the page loaded is a 404."""
+    try:
+        services.operator_update(operator_id=operator_id, **changes)
+    except Operator.DoesNotExist:
+        raise Http404("No such operator.") from None
+
+
 @require_safe
 @supervisor_required
 def operator_list(request: HtmxHttpRequest) -> HttpResponse:
@@ -112,10 +120,7 @@ def operator_create(request: HtmxHttpRequest) -> HttpResponse:
 def operator_set_active(request: HtmxHttpRequest, operator_id: int) -> HttpResponse:
     form = OperatorActiveForm(request.POST)
     form.is_valid()  # A BooleanField that may be false cannot be invalid.
-    try:
-        services.operator_update(operator_id=operator_id, is_active=form.cleaned_data["is_active"])
-    except Operator.DoesNotExist:
-        raise Http404("No such operator.") from None
+    _update(operator_id, is_active=form.cleaned_data["is_active"])
     return _row(request, operator_id)
 
 
@@ -125,9 +130,7 @@ def operator_set_limit(request: HtmxHttpRequest, operator_id: int) -> HttpRespon
     form = OperatorLimitForm(request.POST, operator=_operator(operator_id))
     if form.is_valid():
         try:
-            services.operator_update(
-                operator_id=operator_id, workload_limit=form.cleaned_data["workload_limit"]
-            )
+            _update(operator_id, workload_limit=form.cleaned_data["workload_limit"])
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -141,7 +144,7 @@ def operator_rename(request: HtmxHttpRequest, operator_id: int) -> HttpResponse:
     form = OperatorNameForm(request.POST, operator=_operator(operator_id))
     if form.is_valid():
         try:
-            services.operator_update(operator_id=operator_id, name=form.cleaned_data["name"])
+            _update(operator_id, name=form.cleaned_data["name"])
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
