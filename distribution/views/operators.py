@@ -124,29 +124,26 @@ def operator_set_active(request: HtmxHttpRequest, operator_id: int) -> HttpRespo
     return _row(request, operator_id)
 
 
-@require_POST
-@supervisor_required
-def operator_set_limit(request: HtmxHttpRequest, operator_id: int) -> HttpResponse:
-    form = OperatorLimitForm(request.POST, operator=_operator(operator_id))
+def _save_row_form(request: HtmxHttpRequest, operator_id: int, form_class) -> HttpResponse:
+    """Save one field of an operator from its row's form: the row again, or the errors."""
+    form = form_class(request.POST, operator=_operator(operator_id))
     if form.is_valid():
         try:
-            _update(operator_id, workload_limit=form.cleaned_data["workload_limit"])
+            _update(operator_id, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             return _row(request, operator_id)
     return _refused(request, form)
+
+
+@require_POST
+@supervisor_required
+def operator_set_limit(request: HtmxHttpRequest, operator_id: int) -> HttpResponse:
+    return _save_row_form(request, operator_id, OperatorLimitForm)
 
 
 @require_POST
 @supervisor_required
 def operator_rename(request: HtmxHttpRequest, operator_id: int) -> HttpResponse:
-    form = OperatorNameForm(request.POST, operator=_operator(operator_id))
-    if form.is_valid():
-        try:
-            _update(operator_id, name=form.cleaned_data["name"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            return _row(request, operator_id)
-    return _refused(request, form)
+    return _save_row_form(request, operator_id, OperatorNameForm)
