@@ -80,16 +80,19 @@ def source_weights(source: Source) -> dict[int, int]:
     return dict(source.weights.values_list("operator_id", "weight"))
 
 
-def source_received(source: Source) -> dict[int, int]:
-    """Contacts of this source each operator received, in one grouped query."""
-    rows = (
-        Contact.objects.filter(source=source, operator__isnull=False)
+def source_shares(source: Source) -> dict[int, dict]:
+    """Per operator of one source, as in distribution_stats(): weight, contacts received,
+    actual share and the share its weight asks for (operators without a weight have 0)."""
+    configs = list(source.weights.order_by("operator_id"))
+    counts = dict(
+        Contact.objects.filter(source=source)
         .values("operator_id")
         .annotate(n=Count("id"))
         .order_by()
         .values_list("operator_id", "n")
     )
-    return dict(rows)
+    stats = _source_stats(source, configs, counts, queued=0)
+    return {row["operator_id"]: row for row in stats["operators"]}
 
 
 def queue() -> QuerySet[Contact]:

@@ -39,21 +39,22 @@ def _weights_context(source: Source, bound: WeightForm | None = None) -> dict:
     `bound` is a submitted form with errors: it replaces the form it came from.
     """
     operators = list(selectors.operator_list())
-    configs = selectors.source_weights(source)
-    received = selectors.source_received(source)
-    weight_sum, assigned = sum(configs.values()), sum(received.values())
+    shares = selectors.source_shares(source)
+    weighted = {pk for pk, row in shares.items() if row["weight"]}
+    assigned = sum(row["contacts"] for row in shares.values())
     choices = [(op.pk, op.name) for op in operators]
     rows = []
-    for op in (op for op in operators if op.pk in configs):
-        weight, n = configs[op.pk], received.get(op.pk, 0)
+    for op in (op for op in operators if op.pk in weighted):
+        row = shares[op.pk]
         form = WeightForm(
-            choices=choices, row_of=op.pk, initial={"operator": op.pk, "weight": weight}
+            choices=choices, row_of=op.pk, initial={"operator": op.pk, "weight": row["weight"]}
         )
         if bound is not None and bound.row_of == op.pk:
             form = bound
-        share, actual = weight / weight_sum, n / assigned if assigned else 0.0
-        rows.append(WeightRow(op, weight, form, share, n, actual))
-    unweighted = [(op.pk, op.name) for op in operators if op.pk not in configs]
+        rows.append(
+            WeightRow(op, row["weight"], form, row["expected_share"], row["contacts"], row["share"])
+        )
+    unweighted = [(op.pk, op.name) for op in operators if op.pk not in weighted]
     add_form = WeightForm(choices=[("", "Choose an operator"), *unweighted])
     if bound is not None and bound.row_of is None:
         # The submitted form accepted any operator; offer again only those without a weight.
