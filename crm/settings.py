@@ -42,16 +42,20 @@ def envlist(name: str, default: str) -> list[str]:
 
 
 DEBUG = envbool("DEBUG", False)
-TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
+_COMMAND = sys.argv[1] if len(sys.argv) > 1 and sys.argv[0].endswith("manage.py") else ""
+TESTING = "pytest" in sys.modules or _COMMAND == "test"
+# Commands that only read the code (migrations) neither serve nor sign anything, so they
+# need no key; everything else, the servers above all, refuses to start without one.
+_KEYLESS_COMMANDS = {"makemigrations", "showmigrations", "sqlmigrate", "help"}
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
 if not SECRET_KEY:
-    if not (DEBUG or TESTING):
+    if not (DEBUG or TESTING or _COMMAND in _KEYLESS_COMMANDS):
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DEBUG=0. Generate one with: "
             "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
-    # Only for local development and tests; never used when DEBUG=0.
+    # Only for local development, tests and the code-only commands above.
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1")

@@ -117,6 +117,14 @@ def test_start_up_without_secret_key_fails_with_a_clear_message(tmp_path):
     assert "ImproperlyConfigured: SECRET_KEY must be set when DEBUG=0" in result.stderr
 
 
+def test_migration_commands_run_without_a_secret_key(tmp_path):
+    env = production_env()
+    del env["SECRET_KEY"]
+    result = manage("makemigrations", "--check", "--dry-run", env=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
