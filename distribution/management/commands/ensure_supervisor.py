@@ -34,6 +34,6 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             "No supervisor yet. Create one with:\n"
-            "    .venv/bin/python manage.py createsuperuser\n"
+            "    DEBUG=1 .venv/bin/python manage.py createsuperuser\n"
             "or run `make run` with DJANGO_SUPERUSER_USERNAME and DJANGO_SUPERUSER_PASSWORD set."
         )
