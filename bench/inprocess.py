@@ -32,7 +32,7 @@ from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench import seed  # noqa: E402
-from distribution import services  # noqa: E402
+from distribution import allocation, services  # noqa: E402
 from distribution.auth_tokens import api_token_create  # noqa: E402
 from distribution.models import Contact, Lead  # noqa: E402
 
@@ -162,7 +162,7 @@ def raw_register(db: sqlite3.Connection, identifier: str, source_id: int, rng) -
             ).fetchall()
         )
         free = {pk: limit - loads.get(pk, 0) if active else 0 for pk, active, limit in operators}
-        operator_id = services.choose_operator(
+        operator_id = allocation.choose_operator(
             [(pk, w) for pk, w in weights if free.get(pk, 0) > 0], rng=rng
         )
         identifier = identifier.strip()

@@ -2,40 +2,20 @@
 Every write of the distribution domain. Views, forms, the API, the admin and the
 management commands call these functions; none of them changes these rows itself.
 
-Each function is one transaction. The rules (see the contract's "Distribution rules"):
-
-* On a new contact the eligible operators are the active ones with a weight for the
-  contact's source and a load (open contacts) below their limit; one is drawn with
-  probability weight / sum of eligible weights. With nobody eligible the contact waits
-  in the queue, unassigned.
-* Whenever capacity appears, queued contacts are assigned oldest first by the same rule,
-  in the transaction that made the capacity.
-
-Concurrency. On SQLite every transaction begins IMMEDIATE (see settings), so writers run
-one at a time and the locks below are no-ops. On PostgreSQL the locks below are taken,
-always in this order, so that two transactions never wait for each other in a cycle:
-
-    contact row  ->  source row  ->  operator rows (one query, ascending id)
-        ->  queued contact rows (SKIP LOCKED)  ->  new lead row
-
-A transaction that holds operator locks never waits for a contact lock (it skips
-locked queued contacts), which is what keeps the order acyclic.
-
-Why capacity that appears on one operator drains only to that operator: every write keeps
-"no queued contact could be assigned" true when it commits, so when a close, a reassign,
-an activation or a raised limit frees room on operator X, X is the only operator that
-can newly take a queued contact. X's weights are read after X's row is locked, and a
-weight of X only changes under X's lock (see _replace_weights), so the read is current.
+Each function is one transaction. Who gets a contact, how much room an operator has and
+how the queue drains is decided by the assignment engine, allocation.py, whose docstring
+gives the rules, the invariants and the order in which rows are locked.
 """
 
 import random
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from . import allocation
+from .allocation import Pool
 from .models import (
     MAX_WEIGHT,
     Contact,
@@ -45,12 +25,7 @@ from .models import (
     SourceOperatorConfig,
     normalize_identifier,
 )
-from .selectors import operator_loads
 
-# os.urandom underneath: no shared state to copy into forked gunicorn workers.
-_system_rng = random.SystemRandom()
-
-QUEUE_BATCH_SIZE = 200
 MAX_IDENTIFIER_LENGTH = Lead._meta.get_field("identifier").max_length
 MAX_LEAD_NAME_LENGTH = Lead._meta.get_field("name").max_length
 MAX_MESSAGE_LENGTH = 10_000
@@ -58,110 +33,6 @@ MAX_MESSAGE_LENGTH = 10_000
 
 class NameTaken(ValidationError):
     """A unique name is already used by another row (the API answers 409)."""
-
-
-# --- the choice -------------------------------------------------------------------
-
-
-def choose_operator(candidates: Iterable[tuple[int, int]], *, rng: random.Random) -> int | None:
-    """Draw one operator id from (operator_id, weight) pairs, with probability weight / total."""
-    pairs = [(operator_id, weight) for operator_id, weight in candidates if weight > 0]
-    if not pairs:
-        return None
-    total = sum(weight for _, weight in pairs)
-    point = rng.random() * total
-    for operator_id, weight in pairs:
-        point -= weight
-        if point < 0:
-            return operator_id
-    return pairs[-1][0]  # Only reached through float rounding at the very top.
-
-
-@dataclass
-class _Pool:
-    """Operators locked by this transaction, with what is left of their capacity."""
-
-    operators: dict[int, Operator]
-    free: dict[int, int] = field(default_factory=dict)
-
-    @classmethod
-    def lock(cls, operator_ids: Iterable[int]) -> "_Pool":
-        ids = sorted(set(operator_ids))
-        if not ids:
-            return cls(operators={})
-        # Race prevented: two transactions reading the same load and both assigning
-        # the operator's last free slot. Whoever assigns to an operator holds its row
-        # lock from before it counts the load until it commits the new contact.
-        # One query, ascending id: every transaction locks operators in the same order.
-        operators = {
-            op.pk: op
-            for op in Operator.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-        }
-        loads = operator_loads(operators.keys())
-        free = {
-            pk: op.workload_limit - loads.get(pk, 0) if op.is_active else 0
-            for pk, op in operators.items()
-        }
-        return cls(operators=operators, free=free)
-
-    def eligible(self, weights: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-        return [(pk, w) for pk, w in weights if self.free.get(pk, 0) > 0]
-
-    def take(self, operator_id: int) -> None:
-        self.free[operator_id] -= 1
-
-
-def _source_weights(source_ids: Iterable[int]) -> dict[int, list[tuple[int, int]]]:
-    weights: dict[int, list[tuple[int, int]]] = {}
-    rows = (
-        SourceOperatorConfig.objects.filter(source_id__in=list(source_ids))
-        .order_by("source_id", "operator_id")
-        .values_list("source_id", "operator_id", "weight")
-    )
-    for source_id, operator_id, weight in rows:
-        weights.setdefault(source_id, []).append((operator_id, weight))
-    return weights
-
-
-def _weights_of_operator(operator_id: int) -> dict[int, list[tuple[int, int]]]:
-    """{source_id: [(operator_id, weight)]} for the sources this one operator serves."""
-    rows = SourceOperatorConfig.objects.filter(operator_id=operator_id).values_list(
-        "source_id", "weight"
-    )
-    return {source_id: [(operator_id, weight)] for source_id, weight in rows}
-
-
-def _drain_queue(pool: _Pool, weights: dict[int, list[tuple[int, int]]], *, rng) -> int:
-    """Assign queued contacts of these sources, oldest first, while anyone has room."""
-    now = timezone.now()
-    assigned_total = 0
-    while True:
-        open_sources = [sid for sid, pairs in weights.items() if pool.eligible(pairs)]
-        if not open_sources:
-            return assigned_total
-        # SKIP LOCKED: a queued contact locked by another transaction is being closed,
-        # reassigned by hand or taken by another operator's drain right now; waiting for
-        # it while holding operator locks could deadlock, and it needs no one else.
-        batch = list(
-            Contact.objects.select_for_update(skip_locked=True)
-            .filter(status=Contact.Status.OPEN, operator__isnull=True, source_id__in=open_sources)
-            .order_by("created_at", "id")[:QUEUE_BATCH_SIZE]
-        )
-        if not batch:
-            return assigned_total
-        assigned = []
-        for contact in batch:
-            operator_id = choose_operator(pool.eligible(weights[contact.source_id]), rng=rng)
-            if operator_id is None:
-                continue  # Its source filled up earlier in this batch.
-            pool.take(operator_id)
-            contact.operator_id = operator_id
-            contact.assigned_at = now
-            assigned.append(contact)
-        Contact.objects.bulk_update(assigned, ["operator", "assigned_at"])
-        assigned_total += len(assigned)
-        if len(batch) < QUEUE_BATCH_SIZE:
-            return assigned_total
 
 
 # --- contacts ---------------------------------------------------------------------
@@ -206,9 +77,9 @@ def contact_register(
 
     # Inactive operators are locked too: one being activated right now either waits for
     # us (and then drains our contact from the queue) or is seen active by us.
-    weights = _source_weights([source.pk]).get(source.pk, [])
-    pool = _Pool.lock(pk for pk, _ in weights)
-    operator_id = choose_operator(pool.eligible(weights), rng=rng or _system_rng)
+    weights = allocation.source_weights([source.pk]).get(source.pk, [])
+    pool = Pool.lock(pk for pk, _ in weights)
+    operator_id = allocation.assign_new(pool, weights, rng=rng or allocation.system_rng)
 
     # get_or_create retries the read when a concurrent first contact of the same new lead
     # wins the insert (the unique identifier_key makes the loser's insert fail).
@@ -239,13 +110,13 @@ def contact_close(*, contact_id: int, rng: random.Random | None = None) -> Conta
     contact = Contact.objects.select_for_update().get(pk=contact_id)
     if not contact.is_open:
         return contact  # Closing a closed contact changes nothing.
-    pool = _Pool.lock([contact.operator_id] if contact.operator_id else [])
+    pool = Pool.lock([contact.operator_id] if contact.operator_id else [])
     contact.status = Contact.Status.CLOSED
     contact.closed_at = timezone.now()
     contact.save(update_fields=["status", "closed_at"])
     if contact.operator_id:
-        pool.free[contact.operator_id] += 1
-        _drain_queue(pool, _weights_of_operator(contact.operator_id), rng=rng or _system_rng)
+        pool.release(contact.operator_id)
+        allocation.drain_operator(pool, contact.operator_id, rng=rng or allocation.system_rng)
     return contact
 
 
@@ -260,13 +131,13 @@ def contact_reassign(
     if contact.operator_id == operator_id:
         return contact
     previous = contact.operator_id
-    pool = _Pool.lock([operator_id] + ([previous] if previous else []))
+    pool = Pool.lock([operator_id] + ([previous] if previous else []))
     target = pool.operators.get(operator_id)
     if target is None:
         raise ValidationError({"operator_id": f"There is no operator with id {operator_id}."})
-    if not target.is_active:
+    if not allocation.accepts_contacts(target):
         raise ValidationError({"operator_id": f"{target.name} is inactive."})
-    if pool.free[operator_id] <= 0:
+    if pool.room(operator_id) <= 0:
         raise ValidationError(
             {"operator_id": f"{target.name} is at the limit ({target.workload_limit})."}
         )
@@ -275,8 +146,8 @@ def contact_reassign(
     contact.save(update_fields=["operator", "assigned_at"])
     pool.take(operator_id)
     if previous:
-        pool.free[previous] += 1
-        _drain_queue(pool, _weights_of_operator(previous), rng=rng or _system_rng)
+        pool.release(previous)
+        allocation.drain_operator(pool, previous, rng=rng or allocation.system_rng)
     return contact
 
 
@@ -326,7 +197,7 @@ def operator_update(
     """Change an operator; if that gives it room, queued contacts of its sources drain."""
     # Race prevented: a registration counting this operator's load while we change its
     # limit or activity; and one queueing a contact that our drain below would miss.
-    pool = _Pool.lock([operator_id])
+    pool = Pool.lock([operator_id])
     operator = pool.operators.get(operator_id)
     if operator is None:
         raise Operator.DoesNotExist(f"There is no operator with id {operator_id}.")
@@ -343,9 +214,8 @@ def operator_update(
         return operator
     _save_named(operator, update_fields=changed)
     if {"is_active", "workload_limit"} & set(changed):
-        load = operator_loads([operator_id]).get(operator_id, 0)
-        pool.free[operator_id] = operator.workload_limit - load if operator.is_active else 0
-        _drain_queue(pool, _weights_of_operator(operator_id), rng=rng or _system_rng)
+        # The pool holds this very instance, so its room follows the change.
+        allocation.drain_operator(pool, operator_id, rng=rng or allocation.system_rng)
     return operator
 
 
@@ -394,7 +264,7 @@ def _replace_weights(source: Source, new: Mapping[int, int], *, rng: random.Rand
     # Every operator whose weight changes is locked, those losing theirs included: an
     # operator's weights only ever change under its lock, which drains rely on, and a
     # registration that already read the old weights finishes before we change them.
-    pool = _Pool.lock(set(current) | set(new))
+    pool = Pool.lock(set(current) | set(new))
     SourceOperatorConfig.objects.filter(source=source).exclude(operator_id__in=list(new)).delete()
     changed = [
         SourceOperatorConfig(source=source, operator_id=pk, weight=w)
@@ -407,8 +277,7 @@ def _replace_weights(source: Source, new: Mapping[int, int], *, rng: random.Rand
         unique_fields=["source", "operator"],
         update_fields=["weight"],
     )
-    weights = {source.pk: sorted(new.items())}
-    _drain_queue(pool, weights, rng=rng)
+    allocation.drain(pool, {source.pk: sorted(new.items())}, rng=rng)
     return source
 
 
@@ -420,7 +289,7 @@ def source_set_weights(
     new = _validate_weights(weights)
     # Two edits of one source's weights run one after the other.
     source = Source.objects.select_for_update().get(pk=source_id)
-    return _replace_weights(source, new, rng=rng or _system_rng)
+    return _replace_weights(source, new, rng=rng or allocation.system_rng)
 
 
 @transaction.atomic
@@ -437,4 +306,4 @@ def source_set_weight(
     else:
         new[operator_id] = weight
     new = _validate_weights(new.items())
-    return _replace_weights(source, new, rng=rng or _system_rng)
+    return _replace_weights(source, new, rng=rng or allocation.system_rng)

@@ -269,3 +269,27 @@ def test_weights_changing_during_registrations_and_closes_leave_nobody_waiting(
 
     assert errors == []
     assert_invariants()
+
+
+@pytest.mark.postgres
+def test_simultaneous_closes_on_two_operators_leave_no_free_slot_beside_the_queue(
+    make_operator, make_source
+):
+    """Each drain locks only what it can assign, so the other drain takes the next contact."""
+    alice, bob = make_operator(limit=1), make_operator(limit=1)
+    source = make_source(weights={alice: 1, bob: 1})
+    for n in range(60):
+        services.contact_register(lead_identifier=f"lead{n}", source_id=source.pk)
+    assert selectors.queue_length() == 58
+
+    for _ in range(25):
+        held = [
+            Contact.objects.get(status=Contact.Status.OPEN, operator=operator).pk
+            for operator in (alice, bob)
+        ]
+
+        errors = run_in_threads(2, lambda i, held=held: services.contact_close(contact_id=held[i]))
+
+        assert errors == []
+        assert selectors.operator_loads([alice.pk, bob.pk]) == {alice.pk: 1, bob.pk: 1}
+    assert selectors.queue_length() == 58 - 2 * 25

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from distribution import selectors, services
+from distribution import allocation, selectors, services
 from distribution.models import Contact, Lead, SourceOperatorConfig
 
 pytestmark = pytest.mark.django_db
@@ -291,6 +291,58 @@ def test_reassign_refuses_an_inactive_operator_and_a_closed_contact(
     assert contact.operator_id == alice.pk
 
 
+def _inactive_operator_over_a_lowered_limit(make_operator, make_source, register):
+    """X (limit 3) holds 3 contacts, a 4th waits; then X is deactivated with limit 1."""
+    x = make_operator("X", limit=3)
+    source = make_source(weights={x: 1})
+    held = [register(source) for _ in range(3)]
+    queued = register(source)
+    assert queued.operator_id is None
+    services.operator_update(operator_id=x.pk, is_active=False, workload_limit=1)
+    return x, held, queued
+
+
+def test_closing_a_contact_of_an_inactive_operator_gives_it_nothing_from_the_queue(
+    make_operator, make_source, register
+):
+    x, held, queued = _inactive_operator_over_a_lowered_limit(make_operator, make_source, register)
+
+    services.contact_close(contact_id=held[0].pk)
+
+    queued.refresh_from_db()
+    assert queued.operator_id is None
+    assert load(x) == 2
+
+
+def test_reassigning_away_from_an_inactive_operator_gives_it_nothing_from_the_queue(
+    make_operator, make_source, register
+):
+    x, held, queued = _inactive_operator_over_a_lowered_limit(make_operator, make_source, register)
+    bob = make_operator("Bob", limit=5)
+
+    services.contact_reassign(contact_id=held[0].pk, operator_id=bob.pk)
+
+    queued.refresh_from_db()
+    assert queued.operator_id is None
+    assert load(x) == 2
+
+
+def test_closing_below_a_lowered_limit_still_over_it_gives_nothing(
+    make_operator, make_source, register
+):
+    x = make_operator("X", limit=3)
+    source = make_source(weights={x: 1})
+    held = [register(source) for _ in range(3)]
+    queued = register(source)
+    services.operator_update(operator_id=x.pk, workload_limit=1)
+
+    services.contact_close(contact_id=held[0].pk)
+
+    queued.refresh_from_db()
+    assert queued.operator_id is None
+    assert load(x) == 2
+
+
 # --- leads -------------------------------------------------------------------------
 
 
@@ -426,7 +478,7 @@ def test_operator_limit_out_of_range_is_refused(make_operator, limit):
 def test_weighted_choice_follows_the_weights_within_a_binomial_bound():
     rng = random.Random(42)
     draws = 4000
-    hits = Counter(services.choose_operator([(1, 1), (2, 3)], rng=rng) for _ in range(draws))
+    hits = Counter(allocation.choose_operator([(1, 1), (2, 3)], rng=rng) for _ in range(draws))
 
     # Operator 2 should win with p = 3/4. Four standard deviations of a binomial
     # count (sigma = sqrt(n p (1-p)) ~ 27.4) bound a fair draw with probability > 0.9999.
@@ -452,7 +504,7 @@ def test_registrations_follow_the_weights_within_a_binomial_bound(
 
 
 def test_choose_operator_with_no_candidates_returns_none():
-    assert services.choose_operator([], rng=random.Random(1)) is None
+    assert allocation.choose_operator([], rng=random.Random(1)) is None
 
 
 # --- cost that does not grow with history ------------------------------------------
