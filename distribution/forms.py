@@ -4,11 +4,13 @@ services.py, whose ValidationErrors are put back on the form with `add_service_e
 """
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from .models import MAX_WEIGHT, MAX_WORKLOAD_LIMIT, Contact, Operator, Source
+from .numbers import parse_id, parse_int
 from .services import MAX_IDENTIFIER_LENGTH, MAX_LEAD_NAME_LENGTH, MAX_MESSAGE_LENGTH
 
 OperatorChoices = list[tuple[int, str]]
@@ -40,9 +42,32 @@ def operator_choices(operators: Iterable[Operator]) -> OperatorChoices:
     ]
 
 
+class StrictIntegerField(forms.IntegerField):
+    """A whole number in ASCII digits (see numbers.py): "١٠" or "1_0" is an error, not 10."""
+
+    def to_python(self, value: Any) -> int | None:
+        if value in self.empty_values:
+            return None
+        number = parse_int(str(value).strip())
+        if number is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
+
+class IdModelChoiceField(forms.ModelChoiceField):
+    """A row chosen by its id, written as we write ids: "1_0" is not row 10."""
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        if parse_id(str(value).strip()) is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
 class OperatorCreateForm(forms.Form):
     name = forms.CharField(max_length=200)
-    workload_limit = forms.IntegerField(
+    workload_limit = StrictIntegerField(
         label="Workload limit",
         min_value=0,
         max_value=MAX_WORKLOAD_LIMIT,
@@ -53,7 +78,7 @@ class OperatorCreateForm(forms.Form):
 
 
 class OperatorLimitForm(forms.Form):
-    workload_limit = forms.IntegerField(
+    workload_limit = StrictIntegerField(
         label="Limit",
         min_value=0,
         max_value=MAX_WORKLOAD_LIMIT,
@@ -99,7 +124,7 @@ class WeightForm(forms.Form):
     """One operator's weight for a source: a row of the weights table, or the "add" form."""
 
     operator = forms.TypedChoiceField(coerce=int)
-    weight = forms.IntegerField(
+    weight = StrictIntegerField(
         min_value=1,
         max_value=MAX_WEIGHT,
         initial=1,
@@ -125,7 +150,7 @@ class ContactCreateForm(forms.Form):
         help_text="E-mail, phone or messenger id; the same identifier is the same lead.",
     )
     lead_name = forms.CharField(label="Lead name", max_length=MAX_LEAD_NAME_LENGTH, required=False)
-    source = forms.ModelChoiceField(
+    source = IdModelChoiceField(
         queryset=Source.objects.order_by("name", "id"), empty_label="Choose a source"
     )
     message = forms.CharField(
@@ -136,10 +161,10 @@ class ContactCreateForm(forms.Form):
 class ContactFilterForm(forms.Form):
     STATUS_CHOICES = [("", "Any status"), *Contact.Status.choices]
 
-    source = forms.ModelChoiceField(
+    source = IdModelChoiceField(
         queryset=Source.objects.order_by("name", "id"), required=False, empty_label="Any source"
     )
-    operator = forms.ModelChoiceField(
+    operator = IdModelChoiceField(
         queryset=Operator.objects.order_by("name", "id"),
         required=False,
         empty_label="Any operator",

@@ -16,6 +16,8 @@ from django.utils.cache import patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
+from ..numbers import parse_int
+
 PAGE_SIZE = 25
 
 
@@ -72,4 +74,5 @@ def render_page(
 
 def paginate(request: HttpRequest, items: Any, *, per_page: int = PAGE_SIZE) -> Page:
     """One page of `items`; a page number out of range gives the nearest page."""
-    return Paginator(items, per_page).get_page(request.GET.get("page"))
+    # A page number that is not one (see numbers.py) gives the first page.
+    return Paginator(items, per_page).get_page(parse_int(request.GET.get("page")) or 1)

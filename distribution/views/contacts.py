@@ -15,6 +15,7 @@ from ..forms import (
     operator_choices,
 )
 from ..models import Contact
+from ..numbers import parse_id
 from .base import HtmxHttpRequest, paginate, render_page, supervisor_required
 
 LIST_TEMPLATE = "distribution/contacts.html"
@@ -126,6 +127,7 @@ def contact_create(request: HtmxHttpRequest) -> HttpResponse:
 
 def _registered(value: str | None) -> Contact | None:
     """The contact just registered, for the result panel of the form page."""
-    if not value or not value.isdigit():
+    contact_id = parse_id(value)
+    if contact_id is None:
         return None
-    return selectors.contact_list().filter(pk=int(value)).first()
+    return selectors.contact_list().filter(pk=contact_id).first()

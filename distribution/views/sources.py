@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST, require_safe
 from .. import selectors, services
 from ..forms import SourceCreateForm, SourceNameForm, WeightForm, add_service_errors
 from ..models import Operator, Source
+from ..numbers import parse_id
 from .base import HtmxHttpRequest, paginate, render_page, supervisor_required
 
 LIST_TEMPLATE = "distribution/sources.html"
@@ -148,7 +149,7 @@ def source_weight_set(request: HtmxHttpRequest, source_id: int) -> HttpResponse:
     source = get_object_or_404(Source, pk=source_id)
     choices = [("", "Choose an operator"), *Operator.objects.values_list("pk", "name")]
     # Rows of the table send row=1, so that an error shows in that row, not the "add" form.
-    row_of = _int(request.POST.get("operator")) if request.POST.get("row") == "1" else None
+    row_of = parse_id(request.POST.get("operator")) if request.POST.get("row") == "1" else None
     if row_of not in selectors.source_weights(source):
         # A row gone from the table meanwhile (its weight removed or its operator deleted
         # in another tab) would take its error with it: the "add" form shows it instead.
@@ -182,10 +183,3 @@ def _after_change(request: HtmxHttpRequest, source: Source) -> HttpResponse:
     if request.htmx:
         return _detail(request, source)
     return redirect("distribution:source_detail", source_id=source.pk)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value or "")
-    except ValueError:
-        return None
