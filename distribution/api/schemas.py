@@ -14,6 +14,7 @@ from ninja import Field, Schema
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
 from distribution.models import MAX_ID, MAX_WEIGHT, MAX_WORKLOAD_LIMIT
+from distribution.numbers import parse_id, parse_int
 from distribution.services import (
     MAX_IDENTIFIER_LENGTH,
     MAX_LEAD_NAME_LENGTH,
@@ -58,7 +59,29 @@ def _integral(value: object) -> object:
     return value
 
 
+def _id_text(value: object) -> object:
+    # Path and query values arrive as text, which pydantic would read as generously as
+    # int() does ("1_0" is 10, "+1" and " 1" are 1): a typo would act on another record.
+    if isinstance(value, str):
+        number = parse_id(value)
+        if number is None:
+            raise ValueError("must be an id: ASCII digits, no sign, no leading zero")
+        return number
+    return value
+
+
+def _int_text(value: object) -> object:
+    if isinstance(value, str):
+        number = parse_int(value)
+        if number is None:
+            raise ValueError("must be a whole number in ASCII digits")
+        return number
+    return value
+
+
 Id = Annotated[int, BeforeValidator(_integral), Field(ge=1, le=MAX_ID)]
+# An id in the path or the query string (text), read as numbers.py reads ids.
+IdParam = Annotated[int, BeforeValidator(_id_text), Field(ge=1, le=MAX_ID)]
 Name = text(min_length=1, max_length=MAX_NAME_LENGTH)
 Limit = Annotated[int, BeforeValidator(_integral), Field(ge=0, le=MAX_WORKLOAD_LIMIT)]
 Weight = Annotated[int, BeforeValidator(_integral), Field(ge=1, le=MAX_WEIGHT)]
@@ -85,10 +108,12 @@ def _no_default_in_schema(schema: dict) -> None:
 
 
 class PageParams(Schema):
-    limit: int = Field(
+    limit: Annotated[int, BeforeValidator(_int_text)] = Field(
         DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"At most {MAX_LIMIT} items per page."
     )
-    offset: int = Field(0, ge=0, le=MAX_ID, description="How many items to skip.")
+    offset: Annotated[int, BeforeValidator(_int_text)] = Field(
+        0, ge=0, le=MAX_ID, description="How many items to skip."
+    )
 
 
 # --- errors ----------------------------------------------------------------------
@@ -211,8 +236,8 @@ class ContactPage(Schema):
 
 class ContactFilters(Schema):
     status: Literal["open", "closed"] | None = None
-    source_id: Id | None = None
-    operator_id: Id | None = None
+    source_id: IdParam | None = None
+    operator_id: IdParam | None = None
     unassigned: bool = Field(False, description="Only contacts without an operator.")
 
 
