@@ -163,6 +163,9 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
+# Under /api/ a failed CSRF check answers JSON like the rest of the API.
+CSRF_FAILURE_VIEW = "distribution.views.errors.csrf_failure"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "distribution:dashboard"
 LOGOUT_REDIRECT_URL = "login"

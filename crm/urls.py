@@ -11,3 +11,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("distribution.urls")),
 ]
+
+handler400 = "distribution.views.errors.bad_request"
+handler500 = "distribution.views.errors.server_error"
