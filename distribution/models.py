@@ -7,6 +7,8 @@ The rules that change these rows live in services.py; the models only hold the d
 and the invariants the database itself enforces.
 """
 
+import unicodedata
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -25,9 +27,29 @@ MAX_IDENTIFIER_LENGTH = 255
 MAX_IDENTIFIER_KEY_LENGTH = 3 * MAX_IDENTIFIER_LENGTH
 
 
+def _invisible(char: str) -> bool:
+    # Whitespace, and the format characters that print as nothing: zero-width spaces
+    # and joiners, the byte-order mark, the soft hyphen.
+    return char.isspace() or unicodedata.category(char) in {"Cf", "Zs"}
+
+
+def trim(value: str) -> str:
+    """`value` without whitespace or invisible characters at either end.
+
+    str.strip() keeps "\u200b" and "\ufeff", so an identifier made only of them looked
+    like text, and one with a BOM in front made another lead of the same customer.
+    """
+    start, end = 0, len(value)
+    while start < end and _invisible(value[start]):
+        start += 1
+    while end > start and _invisible(value[end - 1]):
+        end -= 1
+    return value[start:end]
+
+
 def normalize_identifier(identifier: str) -> str:
     """The key two identifiers are compared by: trimmed and case-folded."""
-    return identifier.strip().casefold()
+    return trim(identifier).casefold()
 
 
 class Operator(models.Model):
@@ -131,7 +153,7 @@ class Lead(models.Model):
         return self.identifier
 
     def clean(self) -> None:
-        self.identifier = self.identifier.strip()
+        self.identifier = trim(self.identifier)
         self.identifier_key = normalize_identifier(self.identifier)
 
 

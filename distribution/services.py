@@ -24,6 +24,7 @@ from .models import (
     Source,
     SourceOperatorConfig,
     normalize_identifier,
+    trim,
 )
 
 MAX_IDENTIFIER_LENGTH = Lead._meta.get_field("identifier").max_length
@@ -39,7 +40,7 @@ class NameTaken(ValidationError):
 
 
 def _clean_text(value: str | None, *, field: str, max_length: int, required: bool) -> str:
-    value = (value or "").strip()
+    value = trim(value or "")
     if "\x00" in value:
         # PostgreSQL cannot store NUL in text; refuse it here rather than fail on insert.
         raise ValidationError({field: "Must not contain NUL characters."}, code="null_characters")

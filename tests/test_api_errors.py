@@ -149,3 +149,40 @@ def test_a_non_canonical_number_in_the_query_is_a_422(api, eleven_contacts, quer
 
     assert response.status_code == 422
     assert "errors" in json_of(response)
+
+
+@pytest.mark.parametrize("path", ["/api/operators/", "/api/operators/OPERATOR", "/api/stats/"])
+def test_head_on_a_get_endpoint_answers_like_get_without_a_body(api, make_operator, path):
+    path = path.replace("OPERATOR", str(make_operator().pk))
+
+    response = api.client.head(path, headers=api.headers)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert response.content == b""
+
+
+def test_head_needs_a_token_like_get(client, db):
+    response = client.head("/api/operators/")
+
+    assert response.status_code == 401
+
+
+def test_head_where_get_is_not_served_is_a_405(api, make_operator, make_source, register):
+    contact = register(make_source(weights={make_operator(): 1}))
+
+    response = api.client.head(f"/api/contacts/{contact.pk}/close", headers=api.headers)
+
+    assert response.status_code == 405
+    assert Contact.objects.get(pk=contact.pk).is_open
+
+
+@pytest.mark.parametrize("path", ["/api/operators/", "/api/stats/", "/api/nothing"])
+def test_api_answers_are_never_stored_by_caches(api, path):
+    response = api.get(path)
+
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_an_unauthenticated_api_answer_is_not_stored_either(client, db):
+    assert "no-store" in client.get("/api/operators/")["Cache-Control"]

@@ -64,16 +64,30 @@ class CrmAPI(NinjaAPI):
         # It also stops CommonMiddleware from redirecting a POST that lacks the slash.
         return [*urls, re_path(r"^.*$", unknown_path, name="unknown-path")]
 
-    def _json_method_not_allowed(self, view: Callable[..., HttpResponse]):
+    def _json_method_not_allowed(
+        self, view: Callable[..., HttpResponse]
+    ) -> Callable[..., HttpResponse]:
         @wraps(view)  # Keeps csrf_exempt: ninja checks CSRF itself, per auth method.
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            response = view(request, *args, **kwargs)
+            head = request.method == "HEAD"
+            if head:
+                # HEAD is GET without the body (RFC 9110), but ninja only routes the
+                # methods an operation names: answer it as the GET would be answered.
+                request.method = "GET"
+            try:
+                response = view(request, *args, **kwargs)
+            finally:
+                if head:
+                    request.method = "HEAD"
             if isinstance(response, HttpResponseNotAllowed):
                 allowed = response["Allow"]
                 response = self.create_response(
                     request, {"detail": f"Method not allowed here; allowed: {allowed}."}, status=405
                 )
                 response["Allow"] = allowed
+            if head:
+                response["Content-Length"] = str(len(response.content))
+                response.content = b""
             return response
 
         return wrapper
