@@ -34,7 +34,13 @@ are ignored.
 data is at fault. 401: no valid token. 403: a session request without its CSRF token.
 404: unknown id in the path. 409: a unique name is taken. 413: a body over 2.5 MB.
 422: the body (including invalid JSON and an unknown id inside the body) or a query
-parameter is invalid. A request that fails changes nothing.
+parameter is invalid (`search` is at most 255 characters). 503: the database is
+unavailable; retry after the seconds in `Retry-After`. A request that fails changes
+nothing.
+
+**Before the API.** gunicorn refuses a request line (method, path and query string)
+longer than 4094 bytes with a plain-text 414 before the API sees it; every documented
+parameter fits well within that.
 
 **Lists** answer `{"items": [...], "count": N}`, paged with `limit` (default 100, at most
 1000) and `offset`. Timestamps are ISO 8601 with a time zone.
