@@ -170,6 +170,8 @@ def _save_named(instance: Operator | Source, *, update_fields: list[str] | None 
         instance.full_clean()
     except ValidationError as exc:
         _raise_name_taken_or(exc)
+    if update_fields is not None and "name" in update_fields:
+        update_fields = [*update_fields, "name_key"]  # Set by full_clean() above.
     try:
         # A savepoint, so that the surrounding transaction survives the insert failing.
         with transaction.atomic():
