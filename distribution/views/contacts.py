@@ -14,9 +14,11 @@ from ..forms import (
     add_service_errors,
     operator_choices,
 )
+from ..http import HtmxHttpRequest
 from ..models import Contact
 from ..numbers import parse_id
-from .base import HtmxHttpRequest, paginate, render_page, supervisor_required
+from ..permissions import supervisor_required
+from .base import paginate, render_page
 
 LIST_TEMPLATE = "distribution/contacts.html"
 NEW_TEMPLATE = "distribution/contact_new.html"

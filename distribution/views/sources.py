@@ -10,9 +10,11 @@ from django.views.decorators.http import require_POST, require_safe
 
 from .. import selectors, services
 from ..forms import SourceCreateForm, SourceNameForm, WeightForm, add_service_errors
+from ..http import HtmxHttpRequest
 from ..models import Operator, Source
 from ..numbers import parse_id
-from .base import HtmxHttpRequest, paginate, render_page, supervisor_required
+from ..permissions import supervisor_required
+from .base import paginate, render_page
 
 LIST_TEMPLATE = "distribution/sources.html"
 DETAIL_TEMPLATE = "distribution/source_detail.html"
