@@ -167,6 +167,17 @@ AUTHENTICATION_BACKENDS = [
 # Under /api/ a failed CSRF check answers JSON like the rest of the API.
 CSRF_FAILURE_VIEW = "distribution.views.errors.csrf_failure"
 
+# E-mail: only for password reset links, which are offered only when EMAIL_HOST is set.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+EMAIL_PORT = envint("EMAIL_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
+PASSWORD_RESET_BY_EMAIL = bool(EMAIL_HOST)
+# Reset requests per client address an hour (each may send an e-mail).
+PASSWORD_RESET_RATE = envint("PASSWORD_RESET_RATE", 5)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "distribution:dashboard"
 LOGOUT_REDIRECT_URL = "login"
