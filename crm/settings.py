@@ -141,7 +141,12 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
     # one per test run, so that two runs on one machine do not collide.
     _database["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
 elif _database["ENGINE"] == "django.db.backends.postgresql":
+    # A database that does not answer must not hold a worker past its timeout: a new
+    # connection gives up after DATABASE_CONNECT_TIMEOUT seconds (the request is a 503),
+    # and a persistent one is checked before each request and replaced when it died
+    # (CONN_HEALTH_CHECKS), so workers serve again as soon as the database is back.
     _database.setdefault("OPTIONS", {})
+    _database["OPTIONS"].setdefault("connect_timeout", envint("DATABASE_CONNECT_TIMEOUT", 5))
     _database["CONN_HEALTH_CHECKS"] = True
 else:
     raise ImproperlyConfigured(
