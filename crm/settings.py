@@ -43,7 +43,9 @@ def envlist(name: str, default: str) -> list[str]:
 
 DEBUG = envbool("DEBUG", False)
 _COMMAND = sys.argv[1] if len(sys.argv) > 1 and sys.argv[0].endswith("manage.py") else ""
-TESTING = "pytest" in sys.modules or _COMMAND == "test"
+# The test suite's settings module (crm/settings_test.py, chosen by pytest's
+# configuration) is the only way to get test settings.
+TESTING = os.environ.get("DJANGO_SETTINGS_MODULE") == "crm.settings_test"
 # Commands that only read the code (migrations) neither serve nor sign anything, so they
 # need no key; everything else, the servers above all, refuses to start without one.
 _KEYLESS_COMMANDS = {"makemigrations", "showmigrations", "sqlmigrate", "help"}

@@ -3,17 +3,28 @@ The supervisors' forms. They check the shape of the input; the rules are checked
 services.py, whose ValidationErrors are put back on the form with `add_service_errors`.
 """
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from .models import MAX_WEIGHT, MAX_WORKLOAD_LIMIT, Contact, Operator, Source
+from .models import (
+    MAX_IDENTIFIER_LENGTH,
+    MAX_MESSAGE_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_SEARCH_LENGTH,
+    MAX_WEIGHT,
+    MAX_WORKLOAD_LIMIT,
+    Contact,
+    Operator,
+    Source,
+)
 from .numbers import parse_id, parse_int
-from .services import MAX_IDENTIFIER_LENGTH, MAX_LEAD_NAME_LENGTH, MAX_MESSAGE_LENGTH
+from .selectors import OperatorWithLoad
 
-OperatorChoices = list[tuple[int, str]]
+# (value, label) pairs of a select; the value "" is the "choose one" entry.
+OperatorChoices = Sequence[tuple[int | str, str]]
 
 
 def add_service_errors(
@@ -33,7 +44,7 @@ def add_service_errors(
         form.add_error(target, errors)
 
 
-def operator_choices(operators: Iterable[Operator]) -> OperatorChoices:
+def operator_choices(operators: Iterable[OperatorWithLoad]) -> OperatorChoices:
     """Labels with the load, from operators annotated with `open_contacts`."""
     return [
         (op.pk, f"{op.name} ({op.open_contacts}/{op.workload_limit})")
@@ -66,7 +77,7 @@ class IdModelChoiceField(forms.ModelChoiceField):
 
 
 class OperatorCreateForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=MAX_NAME_LENGTH)
     workload_limit = StrictIntegerField(
         label="Workload limit",
         min_value=0,
@@ -85,7 +96,7 @@ class OperatorLimitForm(forms.Form):
         widget=forms.NumberInput(attrs={"class": "input-num"}),
     )
 
-    def __init__(self, *args, operator: Operator, **kwargs) -> None:
+    def __init__(self, *args: Any, operator: Operator, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", f"id_operator{operator.pk}_%s")
         kwargs.setdefault("initial", {"workload_limit": operator.workload_limit})
         super().__init__(*args, **kwargs)
@@ -95,9 +106,9 @@ class OperatorLimitForm(forms.Form):
 class OperatorNameForm(forms.Form):
     """Renaming an operator from its row of the list."""
 
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=MAX_NAME_LENGTH)
 
-    def __init__(self, *args, operator: Operator, **kwargs) -> None:
+    def __init__(self, *args: Any, operator: Operator, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", f"id_operator{operator.pk}_%s")
         kwargs.setdefault("initial", {"name": operator.name})
         super().__init__(*args, **kwargs)
@@ -111,13 +122,13 @@ class OperatorActiveForm(forms.Form):
 
 
 class SourceCreateForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=MAX_NAME_LENGTH)
 
 
 class SourceNameForm(forms.Form):
     """Renaming a source from its page."""
 
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=MAX_NAME_LENGTH)
 
 
 class WeightForm(forms.Form):
@@ -138,9 +149,13 @@ class WeightForm(forms.Form):
             kwargs.setdefault("auto_id", f"id_weight{row_of}_%s")
         super().__init__(*args, **kwargs)
         self.row_of = row_of
-        self.fields["operator"].choices = choices
+        self.offer(choices)
         if row_of is not None:
             self.fields["operator"].widget = forms.HiddenInput()
+
+    def offer(self, choices: OperatorChoices) -> None:
+        """The operators the form lists (and accepts)."""
+        cast(forms.ChoiceField, self.fields["operator"]).choices = choices
 
 
 class ContactCreateForm(forms.Form):
@@ -149,7 +164,7 @@ class ContactCreateForm(forms.Form):
         max_length=MAX_IDENTIFIER_LENGTH,
         help_text="E-mail, phone or messenger id; the same identifier is the same lead.",
     )
-    lead_name = forms.CharField(label="Lead name", max_length=MAX_LEAD_NAME_LENGTH, required=False)
+    lead_name = forms.CharField(label="Lead name", max_length=MAX_NAME_LENGTH, required=False)
     source = IdModelChoiceField(
         queryset=Source.objects.order_by("name", "id"), empty_label="Choose a source"
     )
@@ -200,8 +215,11 @@ class ReassignForm(forms.Form):
         kwargs.setdefault("auto_id", f"id_contact{contact.pk}_%s")
         super().__init__(*args, **kwargs)
         self.contact = contact
-        self.fields["operator"].choices = [("", "Choose an operator"), *choices]
+        cast(forms.ChoiceField, self.fields["operator"]).choices = [
+            ("", "Choose an operator"),
+            *choices,
+        ]
 
 
 class LeadSearchForm(forms.Form):
-    search = forms.CharField(label="Search leads", max_length=255, required=False)
+    search = forms.CharField(label="Search leads", max_length=MAX_SEARCH_LENGTH, required=False)

@@ -22,6 +22,9 @@ MAX_WEIGHT = 1000
 MAX_IDENTIFIER_LENGTH = 255
 # Operators' and sources' names, and leads' names.
 MAX_NAME_LENGTH = 200
+MAX_MESSAGE_LENGTH = 10_000
+# A lead search is part of an identifier: never longer than one.
+MAX_SEARCH_LENGTH = MAX_IDENTIFIER_LENGTH
 # Case folding turns one character into up to three ("ß" -> "ss", "ΐ" -> three code
 # points), so the key of a text of the longest allowed length can be three times as
 # long; a shorter column made PostgreSQL refuse such a lead with a 500.
@@ -109,7 +112,7 @@ class Source(models.Model):
     # The name trimmed and case-folded: what makes two names the same (see clean()).
     name_key = models.CharField(max_length=MAX_NAME_KEY_LENGTH, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    operators = models.ManyToManyField(
+    operators: "models.ManyToManyField[Operator, SourceOperatorConfig]" = models.ManyToManyField(
         Operator, through="SourceOperatorConfig", related_name="sources", blank=True
     )
 

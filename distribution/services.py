@@ -17,6 +17,9 @@ from django.utils import timezone
 from . import allocation
 from .allocation import Pool
 from .models import (
+    MAX_IDENTIFIER_LENGTH,
+    MAX_MESSAGE_LENGTH,
+    MAX_NAME_LENGTH,
     MAX_WEIGHT,
     Contact,
     Lead,
@@ -27,9 +30,7 @@ from .models import (
     trim,
 )
 
-MAX_IDENTIFIER_LENGTH = Lead._meta.get_field("identifier").max_length
-MAX_LEAD_NAME_LENGTH = Lead._meta.get_field("name").max_length
-MAX_MESSAGE_LENGTH = 10_000
+MAX_LEAD_NAME_LENGTH = MAX_NAME_LENGTH
 
 
 class NameTaken(ValidationError):

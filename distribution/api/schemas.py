@@ -8,26 +8,27 @@ ninja schemas, filled from model instances.
 """
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeAlias
 
 from ninja import Field, Schema
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
-from distribution.models import MAX_ID, MAX_WEIGHT, MAX_WORKLOAD_LIMIT
-from distribution.numbers import parse_id, parse_int
-from distribution.services import (
+from distribution.models import (
+    MAX_ID,
     MAX_IDENTIFIER_LENGTH,
-    MAX_LEAD_NAME_LENGTH,
     MAX_MESSAGE_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_SEARCH_LENGTH,
+    MAX_WEIGHT,
+    MAX_WORKLOAD_LIMIT,
 )
+from distribution.numbers import parse_id, parse_int
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 # Enough for every operator of a team; it also keeps `IN (...)` queries within what
 # SQLite accepts as bound parameters.
 MAX_WEIGHTS = 1000
-MAX_SEARCH_LENGTH = 255
-MAX_NAME_LENGTH = 200
 
 
 def _storable(value: str) -> str:
@@ -42,13 +43,27 @@ def _storable(value: str) -> str:
     return value
 
 
-def text(*, min_length: int = 0, max_length: int, strip: bool = True) -> type[str]:
-    """A string the database can store, trimmed before its length is checked."""
-    return Annotated[  # type: ignore[return-value]
-        str,
-        StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length),
-        AfterValidator(_storable),
-    ]
+# Strings the database can store, trimmed before their length is checked.
+Storable = AfterValidator(_storable)
+Name: TypeAlias = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_LENGTH),
+    Storable,
+]
+SearchText: TypeAlias = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_SEARCH_LENGTH), Storable
+]
+Identifier: TypeAlias = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_IDENTIFIER_LENGTH),
+    Storable,
+]
+Message: TypeAlias = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_MESSAGE_LENGTH), Storable
+]
+LeadName: TypeAlias = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_NAME_LENGTH), Storable
+]
 
 
 def _integral(value: object) -> object:
@@ -79,16 +94,11 @@ def _int_text(value: object) -> object:
     return value
 
 
-Id = Annotated[int, BeforeValidator(_integral), Field(ge=1, le=MAX_ID)]
+Id: TypeAlias = Annotated[int, BeforeValidator(_integral), Field(ge=1, le=MAX_ID)]
 # An id in the path or the query string (text), read as numbers.py reads ids.
-IdParam = Annotated[int, BeforeValidator(_id_text), Field(ge=1, le=MAX_ID)]
-Name = text(min_length=1, max_length=MAX_NAME_LENGTH)
-Limit = Annotated[int, BeforeValidator(_integral), Field(ge=0, le=MAX_WORKLOAD_LIMIT)]
-Weight = Annotated[int, BeforeValidator(_integral), Field(ge=1, le=MAX_WEIGHT)]
-SearchText = text(max_length=MAX_SEARCH_LENGTH)
-Identifier = text(min_length=1, max_length=MAX_IDENTIFIER_LENGTH)
-Message = text(max_length=MAX_MESSAGE_LENGTH)
-LeadName = text(max_length=MAX_LEAD_NAME_LENGTH)
+IdParam: TypeAlias = Annotated[int, BeforeValidator(_id_text), Field(ge=1, le=MAX_ID)]
+Limit: TypeAlias = Annotated[int, BeforeValidator(_integral), Field(ge=0, le=MAX_WORKLOAD_LIMIT)]
+Weight: TypeAlias = Annotated[int, BeforeValidator(_integral), Field(ge=1, le=MAX_WEIGHT)]
 
 
 class Input(BaseModel):

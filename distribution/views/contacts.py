@@ -97,7 +97,7 @@ def contact_reassign(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
             )
     # An error about the contact itself (say, it was closed meanwhile) has no field to
     # sit next to, and a closed contact's row has no form: it is shown above the list.
-    notice = " ".join(form.non_field_errors())
+    notice = " ".join(str(error) for error in form.non_field_errors())
     return _list(request, bound=form, notice=notice, status=422)
 
 
