@@ -181,7 +181,7 @@ def _source_stats(
 
 
 def distribution_stats() -> dict:
-    """The numbers behind the dashboard and GET /api/stats/ (see the contract for the shape).
+    """The numbers behind the dashboard and GET /api/stats/ (the shape is in the OpenAPI document).
 
     Every count comes from one grouped query over (source, operator, status), which the
     contact_source_operator_status index answers on its own; the rest are small tables.

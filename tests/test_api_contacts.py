@@ -123,7 +123,7 @@ def test_an_identifier_padded_beyond_255_is_accepted_once_trimmed(api, make_sour
 
 
 def test_an_identifier_that_grows_when_case_folded_is_accepted(api, make_source):
-    # 255 characters, the most the contract allows, that fold to 510 ("ß" -> "ss").
+    # 255 characters, the longest identifier allowed, that fold to 510 ("ß" -> "ss").
     source = make_source()
 
     first = api.post("/api/contacts/", {"lead_identifier": "ß" * 255, "source_id": source.pk})

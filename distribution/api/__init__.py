@@ -1,5 +1,5 @@
 """
-The JSON API under /api/ (django-ninja). See the contract's "JSON API" section.
+The JSON API under /api/ (django-ninja). Its conventions are in docs/api.md.
 
 Each resource has its module (operators, sources, contacts, leads, stats) that only
 parses, calls distribution.services or distribution.selectors, and shapes the answer;

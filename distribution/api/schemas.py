@@ -1,5 +1,5 @@
 """
-The shapes of the JSON API: what it accepts and what it answers (see the contract).
+The shapes of the JSON API: what it accepts and what it answers (see docs/api.md).
 
 Input schemas are plain pydantic models, strict and closed: a field of the wrong JSON
 type or a field the schema does not name is a 422, so that a typo such as
