@@ -41,6 +41,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MANAGE) makemigrations --check --dry-run
+	$(BIN)/mypy crm distribution
 
 bench: setup
 	$(BIN)/python -m bench

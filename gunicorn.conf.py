@@ -38,6 +38,10 @@ _busy_timeout = _env_int("SQLITE_BUSY_TIMEOUT", 20)
 timeout = _env_int("GUNICORN_TIMEOUT", max(30, _busy_timeout + 10))
 graceful_timeout = timeout
 
+# gunicorn's default, named here because the API documents it: a longer request line
+# (method, path and query string) is a 414 before Django sees it.
+limit_request_line = 4094
+
 # Access log and errors to stdout/stderr, where containers and systemd collect them.
 # %(M)s is the request time in milliseconds.
 accesslog = "-"

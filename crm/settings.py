@@ -43,7 +43,9 @@ def envlist(name: str, default: str) -> list[str]:
 
 DEBUG = envbool("DEBUG", False)
 _COMMAND = sys.argv[1] if len(sys.argv) > 1 and sys.argv[0].endswith("manage.py") else ""
-TESTING = "pytest" in sys.modules or _COMMAND == "test"
+# The test suite's settings module (crm/settings_test.py, chosen by pytest's
+# configuration) is the only way to get test settings.
+TESTING = os.environ.get("DJANGO_SETTINGS_MODULE") == "crm.settings_test"
 # Commands that only read the code (migrations) neither serve nor sign anything, so they
 # need no key; everything else, the servers above all, refuses to start without one.
 _KEYLESS_COMMANDS = {"makemigrations", "showmigrations", "sqlmigrate", "help"}
@@ -86,6 +88,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "crm.middleware.NeverCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -140,7 +143,12 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
     # one per test run, so that two runs on one machine do not collide.
     _database["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
 elif _database["ENGINE"] == "django.db.backends.postgresql":
+    # A database that does not answer must not hold a worker past its timeout: a new
+    # connection gives up after DATABASE_CONNECT_TIMEOUT seconds (the request is a 503),
+    # and a persistent one is checked before each request and replaced when it died
+    # (CONN_HEALTH_CHECKS), so workers serve again as soon as the database is back.
     _database.setdefault("OPTIONS", {})
+    _database["OPTIONS"].setdefault("connect_timeout", envint("DATABASE_CONNECT_TIMEOUT", 5))
     _database["CONN_HEALTH_CHECKS"] = True
 else:
     raise ImproperlyConfigured(
@@ -162,6 +170,20 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# Under /api/ a failed CSRF check answers JSON like the rest of the API.
+CSRF_FAILURE_VIEW = "distribution.views.errors.csrf_failure"
+
+# E-mail: only for password reset links, which are offered only when EMAIL_HOST is set.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+EMAIL_PORT = envint("EMAIL_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
+PASSWORD_RESET_BY_EMAIL = bool(EMAIL_HOST)
+# Reset requests per client address an hour (each may send an e-mail).
+PASSWORD_RESET_RATE = envint("PASSWORD_RESET_RATE", 5)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "distribution:dashboard"

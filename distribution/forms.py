@@ -3,15 +3,28 @@ The supervisors' forms. They check the shape of the input; the rules are checked
 services.py, whose ValidationErrors are put back on the form with `add_service_errors`.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from .models import MAX_WEIGHT, MAX_WORKLOAD_LIMIT, Contact, Operator, Source
-from .services import MAX_IDENTIFIER_LENGTH, MAX_LEAD_NAME_LENGTH, MAX_MESSAGE_LENGTH
+from .models import (
+    MAX_IDENTIFIER_LENGTH,
+    MAX_MESSAGE_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_SEARCH_LENGTH,
+    MAX_WEIGHT,
+    MAX_WORKLOAD_LIMIT,
+    Contact,
+    Operator,
+    Source,
+)
+from .numbers import parse_id, parse_int
+from .selectors import OperatorWithLoad
 
-OperatorChoices = list[tuple[int, str]]
+# (value, label) pairs of a select; the value "" is the "choose one" entry.
+OperatorChoices = Sequence[tuple[int | str, str]]
 
 
 def add_service_errors(
@@ -31,7 +44,7 @@ def add_service_errors(
         form.add_error(target, errors)
 
 
-def operator_choices(operators: Iterable[Operator]) -> OperatorChoices:
+def operator_choices(operators: Iterable[OperatorWithLoad]) -> OperatorChoices:
     """Labels with the load, from operators annotated with `open_contacts`."""
     return [
         (op.pk, f"{op.name} ({op.open_contacts}/{op.workload_limit})")
@@ -40,9 +53,32 @@ def operator_choices(operators: Iterable[Operator]) -> OperatorChoices:
     ]
 
 
+class StrictIntegerField(forms.IntegerField):
+    """A whole number in ASCII digits (see numbers.py): "١٠" or "1_0" is an error, not 10."""
+
+    def to_python(self, value: Any) -> int | None:
+        if value in self.empty_values:
+            return None
+        number = parse_int(str(value).strip())
+        if number is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
+
+class IdModelChoiceField(forms.ModelChoiceField):
+    """A row chosen by its id, written as we write ids: "1_0" is not row 10."""
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        if parse_id(str(value).strip()) is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
 class OperatorCreateForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    workload_limit = forms.IntegerField(
+    name = forms.CharField(max_length=MAX_NAME_LENGTH)
+    workload_limit = StrictIntegerField(
         label="Workload limit",
         min_value=0,
         max_value=MAX_WORKLOAD_LIMIT,
@@ -53,14 +89,14 @@ class OperatorCreateForm(forms.Form):
 
 
 class OperatorLimitForm(forms.Form):
-    workload_limit = forms.IntegerField(
+    workload_limit = StrictIntegerField(
         label="Limit",
         min_value=0,
         max_value=MAX_WORKLOAD_LIMIT,
         widget=forms.NumberInput(attrs={"class": "input-num"}),
     )
 
-    def __init__(self, *args, operator: Operator, **kwargs) -> None:
+    def __init__(self, *args: Any, operator: Operator, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", f"id_operator{operator.pk}_%s")
         kwargs.setdefault("initial", {"workload_limit": operator.workload_limit})
         super().__init__(*args, **kwargs)
@@ -70,9 +106,9 @@ class OperatorLimitForm(forms.Form):
 class OperatorNameForm(forms.Form):
     """Renaming an operator from its row of the list."""
 
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=MAX_NAME_LENGTH)
 
-    def __init__(self, *args, operator: Operator, **kwargs) -> None:
+    def __init__(self, *args: Any, operator: Operator, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", f"id_operator{operator.pk}_%s")
         kwargs.setdefault("initial", {"name": operator.name})
         super().__init__(*args, **kwargs)
@@ -86,20 +122,20 @@ class OperatorActiveForm(forms.Form):
 
 
 class SourceCreateForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=MAX_NAME_LENGTH)
 
 
 class SourceNameForm(forms.Form):
     """Renaming a source from its page."""
 
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=MAX_NAME_LENGTH)
 
 
 class WeightForm(forms.Form):
     """One operator's weight for a source: a row of the weights table, or the "add" form."""
 
     operator = forms.TypedChoiceField(coerce=int)
-    weight = forms.IntegerField(
+    weight = StrictIntegerField(
         min_value=1,
         max_value=MAX_WEIGHT,
         initial=1,
@@ -113,9 +149,13 @@ class WeightForm(forms.Form):
             kwargs.setdefault("auto_id", f"id_weight{row_of}_%s")
         super().__init__(*args, **kwargs)
         self.row_of = row_of
-        self.fields["operator"].choices = choices
+        self.offer(choices)
         if row_of is not None:
             self.fields["operator"].widget = forms.HiddenInput()
+
+    def offer(self, choices: OperatorChoices) -> None:
+        """The operators the form lists (and accepts)."""
+        cast(forms.ChoiceField, self.fields["operator"]).choices = choices
 
 
 class ContactCreateForm(forms.Form):
@@ -124,8 +164,8 @@ class ContactCreateForm(forms.Form):
         max_length=MAX_IDENTIFIER_LENGTH,
         help_text="E-mail, phone or messenger id; the same identifier is the same lead.",
     )
-    lead_name = forms.CharField(label="Lead name", max_length=MAX_LEAD_NAME_LENGTH, required=False)
-    source = forms.ModelChoiceField(
+    lead_name = forms.CharField(label="Lead name", max_length=MAX_NAME_LENGTH, required=False)
+    source = IdModelChoiceField(
         queryset=Source.objects.order_by("name", "id"), empty_label="Choose a source"
     )
     message = forms.CharField(
@@ -136,10 +176,10 @@ class ContactCreateForm(forms.Form):
 class ContactFilterForm(forms.Form):
     STATUS_CHOICES = [("", "Any status"), *Contact.Status.choices]
 
-    source = forms.ModelChoiceField(
+    source = IdModelChoiceField(
         queryset=Source.objects.order_by("name", "id"), required=False, empty_label="Any source"
     )
-    operator = forms.ModelChoiceField(
+    operator = IdModelChoiceField(
         queryset=Operator.objects.order_by("name", "id"),
         required=False,
         empty_label="Any operator",
@@ -175,8 +215,11 @@ class ReassignForm(forms.Form):
         kwargs.setdefault("auto_id", f"id_contact{contact.pk}_%s")
         super().__init__(*args, **kwargs)
         self.contact = contact
-        self.fields["operator"].choices = [("", "Choose an operator"), *choices]
+        cast(forms.ChoiceField, self.fields["operator"]).choices = [
+            ("", "Choose an operator"),
+            *choices,
+        ]
 
 
 class LeadSearchForm(forms.Form):
-    search = forms.CharField(label="Search leads", max_length=255, required=False)
+    search = forms.CharField(label="Search leads", max_length=MAX_SEARCH_LENGTH, required=False)

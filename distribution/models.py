@@ -7,10 +7,11 @@ The rules that change these rows live in services.py; the models only hold the d
 and the invariants the database itself enforces.
 """
 
+import unicodedata
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 # Ids are 64-bit (BigAutoField). A bigger number cannot be an id, and the database
@@ -19,19 +20,58 @@ MAX_ID = 2**63 - 1
 MAX_WORKLOAD_LIMIT = 100_000
 MAX_WEIGHT = 1000
 MAX_IDENTIFIER_LENGTH = 255
+# Operators' and sources' names, and leads' names.
+MAX_NAME_LENGTH = 200
+MAX_MESSAGE_LENGTH = 10_000
+# A lead search is part of an identifier: never longer than one.
+MAX_SEARCH_LENGTH = MAX_IDENTIFIER_LENGTH
 # Case folding turns one character into up to three ("ß" -> "ss", "ΐ" -> three code
-# points), so the key of an identifier of the longest allowed length can be three times
-# as long; a shorter column made PostgreSQL refuse such a lead with a 500.
-MAX_IDENTIFIER_KEY_LENGTH = 3 * MAX_IDENTIFIER_LENGTH
+# points), so the key of a text of the longest allowed length can be three times as
+# long; a shorter column made PostgreSQL refuse such a lead with a 500.
+CASEFOLD_GROWTH = 3
+MAX_IDENTIFIER_KEY_LENGTH = CASEFOLD_GROWTH * MAX_IDENTIFIER_LENGTH
+MAX_NAME_KEY_LENGTH = CASEFOLD_GROWTH * MAX_NAME_LENGTH
+
+
+def _invisible(char: str) -> bool:
+    # Whitespace, and the format characters that print as nothing: zero-width spaces
+    # and joiners, the byte-order mark, the soft hyphen.
+    return char.isspace() or unicodedata.category(char) in {"Cf", "Zs"}
+
+
+def trim(value: str) -> str:
+    """`value` without whitespace or invisible characters at either end.
+
+    str.strip() keeps "\u200b" and "\ufeff", so an identifier made only of them looked
+    like text, and one with a BOM in front made another lead of the same customer.
+    """
+    start, end = 0, len(value)
+    while start < end and _invisible(value[start]):
+        start += 1
+    while end > start and _invisible(value[end - 1]):
+        end -= 1
+    return value[start:end]
+
+
+def casefold_key(value: str) -> str:
+    """The key two texts are compared by: trimmed and case-folded.
+
+    Folded here, in Python, and not by the database's lower(): SQLite's folds ASCII
+    only, PostgreSQL's depends on the collation, and neither turns "ß" into "ss", so
+    "Émile" and "émile" were two operators on SQLite and one on PostgreSQL.
+    """
+    return trim(value).casefold()
 
 
 def normalize_identifier(identifier: str) -> str:
     """The key two identifiers are compared by: trimmed and case-folded."""
-    return identifier.strip().casefold()
+    return casefold_key(identifier)
 
 
 class Operator(models.Model):
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=MAX_NAME_LENGTH)
+    # The name trimmed and case-folded: what makes two names the same (see clean()).
+    name_key = models.CharField(max_length=MAX_NAME_KEY_LENGTH, editable=False)
     is_active = models.BooleanField("active", default=True)
     workload_limit = models.PositiveIntegerField(
         "workload limit",
@@ -45,11 +85,13 @@ class Operator(models.Model):
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(
-                Lower("name"),
-                name="operator_name_unique_ci",
+                fields=["name_key"],
+                name="operator_name_key_unique",
                 violation_error_code="name_taken",
                 violation_error_message="An operator with this name already exists.",
             ),
+            # A writer that skips clean() cannot slip past the unique key with an empty one.
+            models.CheckConstraint(condition=~Q(name_key=""), name="operator_name_key_set"),
             models.CheckConstraint(
                 condition=Q(workload_limit__gte=0, workload_limit__lte=MAX_WORKLOAD_LIMIT),
                 name="operator_workload_limit_range",
@@ -60,11 +102,17 @@ class Operator(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        self.name = trim(self.name)
+        self.name_key = casefold_key(self.name)
+
 
 class Source(models.Model):
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=MAX_NAME_LENGTH)
+    # The name trimmed and case-folded: what makes two names the same (see clean()).
+    name_key = models.CharField(max_length=MAX_NAME_KEY_LENGTH, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    operators = models.ManyToManyField(
+    operators: "models.ManyToManyField[Operator, SourceOperatorConfig]" = models.ManyToManyField(
         Operator, through="SourceOperatorConfig", related_name="sources", blank=True
     )
 
@@ -72,15 +120,20 @@ class Source(models.Model):
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(
-                Lower("name"),
-                name="source_name_unique_ci",
+                fields=["name_key"],
+                name="source_name_key_unique",
                 violation_error_code="name_taken",
                 violation_error_message="A source with this name already exists.",
             ),
+            models.CheckConstraint(condition=~Q(name_key=""), name="source_name_key_set"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        self.name = trim(self.name)
+        self.name_key = casefold_key(self.name)
 
 
 class SourceOperatorConfig(models.Model):
@@ -121,7 +174,7 @@ class Lead(models.Model):
     identifier_key = models.CharField(
         max_length=MAX_IDENTIFIER_KEY_LENGTH, unique=True, editable=False
     )
-    name = models.CharField(max_length=200, blank=True)
+    name = models.CharField(max_length=MAX_NAME_LENGTH, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -131,7 +184,7 @@ class Lead(models.Model):
         return self.identifier
 
     def clean(self) -> None:
-        self.identifier = self.identifier.strip()
+        self.identifier = trim(self.identifier)
         self.identifier_key = normalize_identifier(self.identifier)
 
 

@@ -6,6 +6,7 @@ lists with their counts, and the statistics behind the dashboard and GET /api/st
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncDate
@@ -43,7 +44,21 @@ def open_contacts_subquery() -> Subquery:
     )
 
 
-def operator_list() -> QuerySet[Operator]:
+class _Load(TypedDict):
+    open_contacts: int
+
+
+# An operator annotated with its load (`open_contacts`), as operator_list() gives it.
+# Only the type checker knows the difference (django-stubs-ext is not a dependency).
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    OperatorWithLoad: TypeAlias = WithAnnotations[Operator, _Load]
+else:
+    OperatorWithLoad = Operator
+
+
+def operator_list() -> QuerySet[OperatorWithLoad]:
     """Operators with their load as `open_contacts`, in one query.
 
     The load is a subquery over open contacts only, so the cost follows the number of
@@ -54,7 +69,7 @@ def operator_list() -> QuerySet[Operator]:
     )
 
 
-def operator_get(operator_id: int) -> Operator:
+def operator_get(operator_id: int) -> OperatorWithLoad:
     return operator_list().get(pk=operator_id)
 
 
@@ -84,7 +99,7 @@ def source_shares(source: Source) -> dict[int, dict]:
     """Per operator of one source, as in distribution_stats(): weight, contacts received,
     actual share and the share its weight asks for (operators without a weight have 0)."""
     configs = list(source.weights.order_by("operator_id"))
-    counts = dict(
+    counts: dict[int | None, int] = dict(
         Contact.objects.filter(source=source)
         .values("operator_id")
         .annotate(n=Count("id"))
@@ -166,7 +181,7 @@ def _source_stats(
 
 
 def distribution_stats() -> dict:
-    """The numbers behind the dashboard and GET /api/stats/ (see the contract for the shape).
+    """The numbers behind the dashboard and GET /api/stats/ (the shape is in the OpenAPI document).
 
     Every count comes from one grouped query over (source, operator, status), which the
     contact_source_operator_status index answers on its own; the rest are small tables.

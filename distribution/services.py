@@ -17,6 +17,9 @@ from django.utils import timezone
 from . import allocation
 from .allocation import Pool
 from .models import (
+    MAX_IDENTIFIER_LENGTH,
+    MAX_MESSAGE_LENGTH,
+    MAX_NAME_LENGTH,
     MAX_WEIGHT,
     Contact,
     Lead,
@@ -24,11 +27,10 @@ from .models import (
     Source,
     SourceOperatorConfig,
     normalize_identifier,
+    trim,
 )
 
-MAX_IDENTIFIER_LENGTH = Lead._meta.get_field("identifier").max_length
-MAX_LEAD_NAME_LENGTH = Lead._meta.get_field("name").max_length
-MAX_MESSAGE_LENGTH = 10_000
+MAX_LEAD_NAME_LENGTH = MAX_NAME_LENGTH
 
 
 class NameTaken(ValidationError):
@@ -39,7 +41,7 @@ class NameTaken(ValidationError):
 
 
 def _clean_text(value: str | None, *, field: str, max_length: int, required: bool) -> str:
-    value = (value or "").strip()
+    value = trim(value or "")
     if "\x00" in value:
         # PostgreSQL cannot store NUL in text; refuse it here rather than fail on insert.
         raise ValidationError({field: "Must not contain NUL characters."}, code="null_characters")
@@ -169,6 +171,8 @@ def _save_named(instance: Operator | Source, *, update_fields: list[str] | None 
         instance.full_clean()
     except ValidationError as exc:
         _raise_name_taken_or(exc)
+    if update_fields is not None and "name" in update_fields:
+        update_fields = [*update_fields, "name_key"]  # Set by full_clean() above.
     try:
         # A savepoint, so that the surrounding transaction survives the insert failing.
         with transaction.atomic():

@@ -1,21 +1,21 @@
 from django.urls import path, register_converter
 
-from .models import MAX_ID
+from .numbers import parse_id
 from .views import contacts, dashboard, health, leads, operators, sources
 
 
 class IdConverter:
-    """A row id: digits that fit in 64 bits, else no match (404).
+    """A row id as we write it (see numbers.py), else no match (404).
 
     A bigger number cannot be an id, and SQLite's driver refuses to bind it (an
     OverflowError, so a 500) where a query takes ids as a list.
     """
 
-    regex = "[0-9]+"
+    regex = "[1-9][0-9]*"
 
     def to_python(self, value: str) -> int:
-        number = int(value)
-        if number > MAX_ID:
+        number = parse_id(value)
+        if number is None:
             raise ValueError(f"{value} is not a 64-bit id.")
         return number
 

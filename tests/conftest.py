@@ -4,6 +4,8 @@ Shared fixtures and the rules for which tests run where.
 * `postgres` tests run only when the suite runs on PostgreSQL (DATABASE_URL is the
   TEST_DATABASE_URL, as `make test` does for its second pass). In the SQLite pass they are
   deselected when that second pass will run them, and reported as skipped otherwise.
+* `sqlite` tests run only in the SQLite pass, which `make test` always runs: in the
+  PostgreSQL pass they are deselected.
 * With CRM_FORBID_SKIPS=1 (set by .ci/run) a skipped test fails the run.
 """
 
@@ -21,6 +23,9 @@ def pytest_collection_modifyitems(config, items):
     on_postgres = connection.vendor == "postgresql"
     keep, drop = [], []
     for item in items:
+        if item.get_closest_marker("sqlite") and on_postgres:
+            drop.append(item)  # The SQLite pass of `make test` runs it.
+            continue
         if item.get_closest_marker("postgres") and not on_postgres:
             if os.environ.get("TEST_DATABASE_URL"):
                 drop.append(item)  # The PostgreSQL pass of `make test` runs it.

@@ -123,7 +123,7 @@ def test_an_identifier_padded_beyond_255_is_accepted_once_trimmed(api, make_sour
 
 
 def test_an_identifier_that_grows_when_case_folded_is_accepted(api, make_source):
-    # 255 characters, the most the contract allows, that fold to 510 ("ß" -> "ss").
+    # 255 characters, the longest identifier allowed, that fold to 510 ("ß" -> "ss").
     source = make_source()
 
     first = api.post("/api/contacts/", {"lead_identifier": "ß" * 255, "source_id": source.pk})
@@ -299,3 +299,31 @@ def test_close_unknown_contact_is_a_404(api):
 
     assert response.status_code == 404
     assert "detail" in json_of(response)
+
+
+@pytest.mark.parametrize("identifier", ["\u200b", "\ufeff", " \u200b\ufeff\u2060 ", "\u00ad"])
+def test_an_identifier_made_only_of_invisible_characters_is_a_422(
+    api, make_operator, make_source, identifier
+):
+    source = make_source(weights={make_operator(): 1})
+
+    response = api.post("/api/contacts/", {"lead_identifier": identifier, "source_id": source.pk})
+
+    assert response.status_code == 422
+    assert "lead_identifier" in json_of(response)["errors"]
+    assert not Lead.objects.exists()
+    assert not Contact.objects.exists()
+
+
+def test_invisible_characters_around_an_identifier_do_not_make_another_lead(
+    api, make_operator, make_source
+):
+    source = make_source(weights={make_operator(): 1})
+    api.post("/api/contacts/", {"lead_identifier": "ann@example.com", "source_id": source.pk})
+
+    response = api.post(
+        "/api/contacts/", {"lead_identifier": "\ufeffAnn@example.com\u200b", "source_id": source.pk}
+    )
+
+    assert response.status_code == 201
+    assert Lead.objects.count() == 1

@@ -60,7 +60,7 @@ schema.config.generation.update(
     deterministic=True,
 )
 # Every other check runs. This one expects every schema-valid body to be accepted, but
-# the contract answers 422 to some: an unknown source_id or operator_id inside the body,
+# the API answers 422 to some (docs/api.md): an unknown source_id or operator_id inside the body,
 # or a name of spaces only (names are trimmed before their length is checked).
 schema.config.checks.update(excluded_check_names=["positive_data_acceptance"])
 

@@ -90,3 +90,16 @@ def test_get_unknown_lead_is_a_404(api, lead_id):
 
     assert response.status_code == 404
     assert "detail" in json_of(response)
+
+
+def test_search_is_bounded_in_the_schema_and_the_server_limit_is_documented():
+    from distribution.api import api as crm_api
+    from distribution.api.schemas import MAX_SEARCH_LENGTH
+
+    document = crm_api.get_openapi_schema()
+    parameters = document["paths"]["/api/leads/"]["get"]["parameters"]
+    search = next(p for p in parameters if p["name"] == "search")
+
+    assert search["schema"]["maxLength"] == MAX_SEARCH_LENGTH
+    # Longer request lines never reach the API: the server refuses them with a 414.
+    assert "414" in document["info"]["description"]

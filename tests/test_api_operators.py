@@ -226,3 +226,29 @@ def test_patch_unknown_operator_is_a_404(api):
 
     assert response.status_code == 404
     assert "detail" in json_of(response)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [("Émile", "émile"), ("ÉMILE", "émile"), ("Straße", "STRASSE")]
+)
+def test_names_that_differ_only_in_case_beyond_ascii_are_a_409_on_every_database(
+    api, first, second
+):
+    assert api.post("/api/operators/", {"name": first}).status_code == 201
+
+    response = api.post("/api/operators/", {"name": second})
+
+    assert response.status_code == 409
+    assert "name" in json_of(response)["errors"]
+    assert Operator.objects.count() == 1
+
+
+def test_renaming_to_a_name_taken_in_another_case_beyond_ascii_is_a_409(api, make_operator):
+    make_operator("Émile")
+    other = make_operator("Zoé")
+
+    response = api.patch(f"/api/operators/{other.pk}", {"name": "émile"})
+
+    assert response.status_code == 409
+    other.refresh_from_db()
+    assert other.name == "Zoé"

@@ -186,3 +186,12 @@ def test_set_weights_of_an_unknown_source_is_a_404(api, make_operator):
 
     assert response.status_code == 404
     assert not SourceOperatorConfig.objects.exists()
+
+
+def test_source_names_that_differ_only_in_case_beyond_ascii_are_a_409(api):
+    assert api.post("/api/sources/", {"name": "Ärzte"}).status_code == 201
+
+    response = api.post("/api/sources/", {"name": "ärzte"})
+
+    assert response.status_code == 409
+    assert Source.objects.count() == 1

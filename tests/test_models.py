@@ -37,16 +37,29 @@ def test_weight_outside_1_to_1000_is_refused(make_operator, make_source, weight)
 
 
 def test_negative_or_huge_limit_is_refused(db):
-    assert refused(lambda: Operator.objects.create(name="A", workload_limit=100_001))
-    assert refused(lambda: Operator.objects.create(name="B", workload_limit=-1))
+    assert refused(lambda: Operator.objects.create(name="A", name_key="a", workload_limit=100_001))
+    assert refused(lambda: Operator.objects.create(name="B", name_key="b", workload_limit=-1))
 
 
-def test_operator_and_source_names_are_unique_ignoring_case(db):
-    Operator.objects.create(name="Alice")
-    Source.objects.create(name="Web")
+def test_operator_and_source_names_are_unique_by_their_case_folded_key(db):
+    Operator.objects.create(name="Alice", name_key="alice")
+    Source.objects.create(name="Straße", name_key="strasse")
 
-    assert refused(lambda: Operator.objects.create(name="ALICE"))
-    assert refused(lambda: Source.objects.create(name="web"))
+    assert refused(lambda: Operator.objects.create(name="ALICE", name_key="alice"))
+    assert refused(lambda: Source.objects.create(name="STRASSE", name_key="strasse"))
+
+
+def test_a_name_without_its_key_is_refused(db):
+    assert refused(lambda: Operator.objects.create(name="Alice"))
+    assert refused(lambda: Source.objects.create(name="Web"))
+
+
+def test_clean_sets_the_key_from_the_trimmed_folded_name(db):
+    operator = Operator(name="\ufeff Émile\u200b ")
+
+    operator.clean()
+
+    assert (operator.name, operator.name_key) == ("Émile", "émile")
 
 
 def test_one_lead_per_identifier_key(db):
@@ -60,7 +73,7 @@ def test_a_closed_contact_needs_a_closed_at_and_an_operator_an_assigned_at(make_
 
     assert refused(lambda: Contact.objects.filter(pk=contact.pk).update(status="closed"))
     assert refused(lambda: Contact.objects.filter(pk=contact.pk).update(status="lost"))
-    op = Operator.objects.create(name="X")
+    op = Operator.objects.create(name="X", name_key="x")
     assert refused(lambda: Contact.objects.filter(pk=contact.pk).update(operator=op))
 
 

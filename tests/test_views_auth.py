@@ -169,3 +169,16 @@ def test_logout_by_post_ends_the_session(supervisor_client, world):
 
     assert response.status_code == 302
     assert supervisor_client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/operators/", "/sources/", "/contacts/", "/contacts/new/", "/leads/"]
+)
+def test_pages_that_show_data_are_never_stored_by_caches(client, db, path):
+    as_supervisor(client)
+
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]

@@ -268,3 +268,16 @@ def test_bad_input_shows_the_error_next_to_the_field_and_registers_nothing(
     assert response.status_code == 422
     assert f'id="id_{field}_errors"' in response.content.decode()
     assert not Contact.objects.exists() and not Lead.objects.exists()
+
+
+def test_an_identifier_of_invisible_characters_is_a_form_error(
+    supervisor_client, make_operator, make_source
+):
+    source = make_source(weights={make_operator(): 1})
+
+    response = supervisor_client.post(
+        "/contacts/new/", {"lead_identifier": "\u200b\ufeff", "source": source.pk}
+    )
+
+    assert response.status_code == 422
+    assert not Contact.objects.exists()

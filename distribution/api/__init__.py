@@ -1,5 +1,5 @@
 """
-The JSON API under /api/ (django-ninja). See the contract's "JSON API" section.
+The JSON API under /api/ (django-ninja). Its conventions are in docs/api.md.
 
 Each resource has its module (operators, sources, contacts, leads, stats) that only
 parses, calls distribution.services or distribution.selectors, and shapes the answer;
@@ -12,6 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import URLPattern, URLResolver, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
 from . import contacts, errors, leads, operators, sources, stats
@@ -33,7 +34,13 @@ are ignored.
 data is at fault. 401: no valid token. 403: a session request without its CSRF token.
 404: unknown id in the path. 409: a unique name is taken. 413: a body over 2.5 MB.
 422: the body (including invalid JSON and an unknown id inside the body) or a query
-parameter is invalid. A request that fails changes nothing.
+parameter is invalid (`search` is at most 255 characters). 503: the database is
+unavailable; retry after the seconds in `Retry-After`. A request that fails changes
+nothing.
+
+**Before the API.** gunicorn refuses a request line (method, path and query string)
+longer than 4094 bytes with a plain-text 414 before the API sees it; every documented
+parameter fits well within that.
 
 **Lists** answer `{"items": [...], "count": N}`, paged with `limit` (default 100, at most
 1000) and `offset`. Timestamps are ISO 8601 with a time zone.
@@ -44,6 +51,9 @@ class CrmAPI(NinjaAPI):
     """Ninja's API, with JSON answers also where ninja answers plain text or HTML."""
 
     def _get_urls(self) -> list[URLPattern | URLResolver]:
+        # It only answers 404 and changes nothing, so it needs no CSRF check; with one,
+        # a POST to a wrong path with a session or a token got Django's HTML 403 page.
+        @csrf_exempt
         def unknown_path(request: HttpRequest, **kwargs: str) -> HttpResponse:
             return errors.unknown_path(request, self)
 
@@ -60,16 +70,30 @@ class CrmAPI(NinjaAPI):
         # It also stops CommonMiddleware from redirecting a POST that lacks the slash.
         return [*urls, re_path(r"^.*$", unknown_path, name="unknown-path")]
 
-    def _json_method_not_allowed(self, view: Callable[..., HttpResponse]):
+    def _json_method_not_allowed(
+        self, view: Callable[..., HttpResponse]
+    ) -> Callable[..., HttpResponse]:
         @wraps(view)  # Keeps csrf_exempt: ninja checks CSRF itself, per auth method.
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            response = view(request, *args, **kwargs)
+            head = request.method == "HEAD"
+            if head:
+                # HEAD is GET without the body (RFC 9110), but ninja only routes the
+                # methods an operation names: answer it as the GET would be answered.
+                request.method = "GET"
+            try:
+                response = view(request, *args, **kwargs)
+            finally:
+                if head:
+                    request.method = "HEAD"
             if isinstance(response, HttpResponseNotAllowed):
                 allowed = response["Allow"]
                 response = self.create_response(
                     request, {"detail": f"Method not allowed here; allowed: {allowed}."}, status=405
                 )
                 response["Allow"] = allowed
+            if head:
+                response["Content-Length"] = str(len(response.content))
+                response.content = b""
             return response
 
         return wrapper

@@ -12,14 +12,16 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import HttpError
 from ninja.openapi.views import openapi_json
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from distribution.auth_tokens import api_token_authenticate
 from distribution.models import ApiToken
-from distribution.views.base import is_supervisor, supervisor_required
+from distribution.permissions import is_supervisor, supervisor_required
+
+from .errors import unauthorized
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 
@@ -78,9 +80,7 @@ def docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not _is_authenticated(request):
-            from . import api  # The API module imports this one.
-
-            return api.on_exception(request, AuthenticationError())
+            return unauthorized(request)
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -16,7 +16,7 @@ from .schemas import (
     ContactOut,
     ContactPage,
     ErrorOut,
-    Id,
+    IdParam,
     PageParams,
 )
 
@@ -46,12 +46,12 @@ def list_contacts(request: HttpRequest, filters: Query[ContactFilters], page: Qu
 
 
 @router.get("/{contact_id}", response={200: ContactOut, **ONE_ERRORS})
-def get_contact(request: HttpRequest, contact_id: Path[Id]):
+def get_contact(request: HttpRequest, contact_id: Path[IdParam]):
     return get_object_or_404(_contacts(), pk=contact_id)
 
 
 @router.post("/{contact_id}/close", response={200: ContactOut, 404: ErrorOut, **WRITE_ERRORS})
-def close_contact(request: HttpRequest, contact_id: Path[Id]):
+def close_contact(request: HttpRequest, contact_id: Path[IdParam]):
     """Close a contact; its operator's freed slot goes to the oldest queued contact.
 
     Closing a closed contact changes nothing and answers it as it is.

@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve, reverse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -79,6 +79,16 @@ def _respond(
     return response
 
 
+AUTHENTICATION_REQUIRED = "Authentication required: send Authorization: Bearer <token>."
+
+
+def unauthorized(request: HttpRequest) -> HttpResponse:
+    """The 401 of a request without valid credentials, where no API object is at hand."""
+    response = JsonResponse({"detail": AUTHENTICATION_REQUIRED}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
 def on_invalid_request(
     request: HttpRequest, exc: NinjaValidationError, api: NinjaAPI
 ) -> HttpResponse:
@@ -109,9 +119,7 @@ def on_http_error(request: HttpRequest, exc: HttpError, api: NinjaAPI) -> HttpRe
             {BODY: [f"Invalid JSON: {exc.__cause__}"]},
         )
     if isinstance(exc, AuthenticationError):
-        return _respond(
-            api, request, 401, "Authentication required: send Authorization: Bearer <token>."
-        )
+        return _respond(api, request, 401, AUTHENTICATION_REQUIRED)
     return _respond(api, request, exc.status_code, str(exc))
 
 

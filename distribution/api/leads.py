@@ -10,7 +10,7 @@ from distribution.models import Contact, Lead
 
 from .errors import ONE_ERRORS, READ_ERRORS
 from .paging import page_of
-from .schemas import Id, LeadOut, LeadPage, PageParams, SearchText
+from .schemas import IdParam, LeadOut, LeadPage, PageParams, SearchText
 
 router = Router(tags=["leads"])
 
@@ -34,5 +34,5 @@ def list_leads(request: HttpRequest, filters: Query[LeadFilters], page: Query[Pa
 
 
 @router.get("/{lead_id}", response={200: LeadOut, **ONE_ERRORS})
-def get_lead(request: HttpRequest, lead_id: Path[Id]):
+def get_lead(request: HttpRequest, lead_id: Path[IdParam]):
     return get_object_or_404(_with_contacts(Lead.objects.all()), pk=lead_id)

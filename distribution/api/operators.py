@@ -11,7 +11,7 @@ from .errors import ONE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from .paging import page_of
 from .schemas import (
     ErrorOut,
-    Id,
+    IdParam,
     OperatorCreateIn,
     OperatorOut,
     OperatorPage,
@@ -37,7 +37,7 @@ def list_operators(request: HttpRequest, page: Query[PageParams]):
 
 
 @router.get("/{operator_id}", response={200: OperatorOut, **ONE_ERRORS})
-def get_operator(request: HttpRequest, operator_id: Path[Id]):
+def get_operator(request: HttpRequest, operator_id: Path[IdParam]):
     return get_object_or_404(selectors.operator_list(), pk=operator_id)
 
 
@@ -45,7 +45,7 @@ def get_operator(request: HttpRequest, operator_id: Path[Id]):
     "/{operator_id}",
     response={200: OperatorOut, 404: ErrorOut, 409: ValidationErrorOut, **WRITE_ERRORS},
 )
-def update_operator(request: HttpRequest, operator_id: Path[Id], payload: OperatorUpdateIn):
+def update_operator(request: HttpRequest, operator_id: Path[IdParam], payload: OperatorUpdateIn):
     """Change any of name, is_active, workload_limit; fields left out stay as they are.
 
     Activating an operator or raising its limit assigns queued contacts at once.

@@ -1,5 +1,5 @@
 """
-The shapes of the JSON API: what it accepts and what it answers (see the contract).
+The shapes of the JSON API: what it accepts and what it answers (see docs/api.md).
 
 Input schemas are plain pydantic models, strict and closed: a field of the wrong JSON
 type or a field the schema does not name is a 422, so that a typo such as
@@ -8,25 +8,27 @@ ninja schemas, filled from model instances.
 """
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeAlias
 
 from ninja import Field, Schema
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
-from distribution.models import MAX_ID, MAX_WEIGHT, MAX_WORKLOAD_LIMIT
-from distribution.services import (
+from distribution.models import (
+    MAX_ID,
     MAX_IDENTIFIER_LENGTH,
-    MAX_LEAD_NAME_LENGTH,
     MAX_MESSAGE_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_SEARCH_LENGTH,
+    MAX_WEIGHT,
+    MAX_WORKLOAD_LIMIT,
 )
+from distribution.numbers import parse_id, parse_int
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 # Enough for every operator of a team; it also keeps `IN (...)` queries within what
 # SQLite accepts as bound parameters.
 MAX_WEIGHTS = 1000
-MAX_SEARCH_LENGTH = 255
-MAX_NAME_LENGTH = 200
 
 
 def _storable(value: str) -> str:
@@ -41,13 +43,27 @@ def _storable(value: str) -> str:
     return value
 
 
-def text(*, min_length: int = 0, max_length: int, strip: bool = True) -> type[str]:
-    """A string the database can store, trimmed before its length is checked."""
-    return Annotated[  # type: ignore[return-value]
-        str,
-        StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length),
-        AfterValidator(_storable),
-    ]
+# Strings the database can store, trimmed before their length is checked.
+Storable = AfterValidator(_storable)
+Name: TypeAlias = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_LENGTH),
+    Storable,
+]
+SearchText: TypeAlias = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_SEARCH_LENGTH), Storable
+]
+Identifier: TypeAlias = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_IDENTIFIER_LENGTH),
+    Storable,
+]
+Message: TypeAlias = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_MESSAGE_LENGTH), Storable
+]
+LeadName: TypeAlias = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_NAME_LENGTH), Storable
+]
 
 
 def _integral(value: object) -> object:
@@ -58,14 +74,31 @@ def _integral(value: object) -> object:
     return value
 
 
-Id = Annotated[int, BeforeValidator(_integral), Field(ge=1, le=MAX_ID)]
-Name = text(min_length=1, max_length=MAX_NAME_LENGTH)
-Limit = Annotated[int, BeforeValidator(_integral), Field(ge=0, le=MAX_WORKLOAD_LIMIT)]
-Weight = Annotated[int, BeforeValidator(_integral), Field(ge=1, le=MAX_WEIGHT)]
-SearchText = text(max_length=MAX_SEARCH_LENGTH)
-Identifier = text(min_length=1, max_length=MAX_IDENTIFIER_LENGTH)
-Message = text(max_length=MAX_MESSAGE_LENGTH)
-LeadName = text(max_length=MAX_LEAD_NAME_LENGTH)
+def _id_text(value: object) -> object:
+    # Path and query values arrive as text, which pydantic would read as generously as
+    # int() does ("1_0" is 10, "+1" and " 1" are 1): a typo would act on another record.
+    if isinstance(value, str):
+        number = parse_id(value)
+        if number is None:
+            raise ValueError("must be an id: ASCII digits, no sign, no leading zero")
+        return number
+    return value
+
+
+def _int_text(value: object) -> object:
+    if isinstance(value, str):
+        number = parse_int(value)
+        if number is None:
+            raise ValueError("must be a whole number in ASCII digits")
+        return number
+    return value
+
+
+Id: TypeAlias = Annotated[int, BeforeValidator(_integral), Field(ge=1, le=MAX_ID)]
+# An id in the path or the query string (text), read as numbers.py reads ids.
+IdParam: TypeAlias = Annotated[int, BeforeValidator(_id_text), Field(ge=1, le=MAX_ID)]
+Limit: TypeAlias = Annotated[int, BeforeValidator(_integral), Field(ge=0, le=MAX_WORKLOAD_LIMIT)]
+Weight: TypeAlias = Annotated[int, BeforeValidator(_integral), Field(ge=1, le=MAX_WEIGHT)]
 
 
 class Input(BaseModel):
@@ -85,10 +118,12 @@ def _no_default_in_schema(schema: dict) -> None:
 
 
 class PageParams(Schema):
-    limit: int = Field(
+    limit: Annotated[int, BeforeValidator(_int_text)] = Field(
         DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"At most {MAX_LIMIT} items per page."
     )
-    offset: int = Field(0, ge=0, le=MAX_ID, description="How many items to skip.")
+    offset: Annotated[int, BeforeValidator(_int_text)] = Field(
+        0, ge=0, le=MAX_ID, description="How many items to skip."
+    )
 
 
 # --- errors ----------------------------------------------------------------------
@@ -211,8 +246,8 @@ class ContactPage(Schema):
 
 class ContactFilters(Schema):
     status: Literal["open", "closed"] | None = None
-    source_id: Id | None = None
-    operator_id: Id | None = None
+    source_id: IdParam | None = None
+    operator_id: IdParam | None = None
     unassigned: bool = Field(False, description="Only contacts without an operator.")
 
 

@@ -11,7 +11,7 @@ from .errors import ONE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from .paging import page_of
 from .schemas import (
     ErrorOut,
-    Id,
+    IdParam,
     PageParams,
     SourceCreateIn,
     SourceOut,
@@ -37,12 +37,12 @@ def list_sources(request: HttpRequest, page: Query[PageParams]):
 
 
 @router.get("/{source_id}", response={200: SourceOut, **ONE_ERRORS})
-def get_source(request: HttpRequest, source_id: Path[Id]):
+def get_source(request: HttpRequest, source_id: Path[IdParam]):
     return get_object_or_404(selectors.source_list(), pk=source_id)
 
 
 @router.post("/{source_id}/weights", response={200: SourceOut, 404: ErrorOut, **WRITE_ERRORS})
-def set_weights(request: HttpRequest, source_id: Path[Id], payload: WeightsIn):
+def set_weights(request: HttpRequest, source_id: Path[IdParam], payload: WeightsIn):
     """Replace the source's whole weight set in one step.
 
     An operator listed twice or unknown is a 422 and leaves the old set untouched.

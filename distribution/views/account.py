@@ -1,8 +1,24 @@
-"""Logging out: Django's LogoutView, which only logs out on POST."""
+"""The account pages: logging out, changing one's password, and a reset by e-mail.
 
+Only what the product uses is served (docs/permissions.md): a password change for its
+users, and a reset link only when e-mail is configured, a few requests per client an hour.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from crm.proxy import client_ip
+
+from ..permissions import View, product_user_required
+
+RESET_WINDOW_SECONDS = 3600
 
 
 class LogoutView(auth_views.LogoutView):
@@ -13,5 +29,53 @@ class LogoutView(auth_views.LogoutView):
 
     http_method_names = ["get", "post", "options"]
 
-    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return render(request, "registration/logout_confirm.html")
+
+
+def _e_mail_configured(view: View) -> View:
+    """A reset page exists only when the reset link can be sent (PASSWORD_RESET_BY_EMAIL)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.PASSWORD_RESET_BY_EMAIL:
+            raise Http404("Password reset needs e-mail, which is not configured.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _reset_allowed(request: HttpRequest) -> bool:
+    """At most PASSWORD_RESET_RATE reset requests per client address an hour.
+
+    Every request may send an e-mail to someone; without a limit the form is a way to
+    flood an inbox. The count lives in Django's cache (one per process unless CACHES
+    names a shared one), which bounds each worker.
+    """
+    key = f"password-reset:{client_ip(request)}"
+    cache.add(key, 0, RESET_WINDOW_SECONDS)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # Expired between add() and incr().
+        cache.set(key, 1, RESET_WINDOW_SECONDS)
+        count = 1
+    return count <= settings.PASSWORD_RESET_RATE
+
+
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not _reset_allowed(request):
+            return render(request, "registration/password_reset_throttled.html", status=429)
+        return super().post(request, *args, **kwargs)
+
+
+def _as_view(view_class: Any) -> Callable[..., HttpResponse]:
+    return view_class.as_view()
+
+
+password_change = product_user_required(_as_view(auth_views.PasswordChangeView))
+password_change_done = product_user_required(_as_view(auth_views.PasswordChangeDoneView))
+password_reset = _e_mail_configured(_as_view(ThrottledPasswordResetView))
+password_reset_done = _e_mail_configured(_as_view(auth_views.PasswordResetDoneView))
+password_reset_confirm = _e_mail_configured(_as_view(auth_views.PasswordResetConfirmView))
+password_reset_complete = _e_mail_configured(_as_view(auth_views.PasswordResetCompleteView))

@@ -14,8 +14,11 @@ from ..forms import (
     add_service_errors,
     operator_choices,
 )
+from ..http import HtmxHttpRequest
 from ..models import Contact
-from .base import HtmxHttpRequest, paginate, render_page, supervisor_required
+from ..numbers import parse_id
+from ..permissions import supervisor_required
+from .base import paginate, render_page
 
 LIST_TEMPLATE = "distribution/contacts.html"
 NEW_TEMPLATE = "distribution/contact_new.html"
@@ -94,7 +97,7 @@ def contact_reassign(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
             )
     # An error about the contact itself (say, it was closed meanwhile) has no field to
     # sit next to, and a closed contact's row has no form: it is shown above the list.
-    notice = " ".join(form.non_field_errors())
+    notice = " ".join(str(error) for error in form.non_field_errors())
     return _list(request, bound=form, notice=notice, status=422)
 
 
@@ -126,6 +129,7 @@ def contact_create(request: HtmxHttpRequest) -> HttpResponse:
 
 def _registered(value: str | None) -> Contact | None:
     """The contact just registered, for the result panel of the form page."""
-    if not value or not value.isdigit():
+    contact_id = parse_id(value)
+    if contact_id is None:
         return None
-    return selectors.contact_list().filter(pk=int(value)).first()
+    return selectors.contact_list().filter(pk=contact_id).first()

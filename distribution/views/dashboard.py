@@ -7,7 +7,9 @@ from django.http import HttpResponse
 from django.views.decorators.http import require_safe
 
 from .. import selectors
-from .base import HtmxHttpRequest, render_page, supervisor_required
+from ..http import HtmxHttpRequest
+from ..permissions import supervisor_required
+from .base import render_page
 
 # The contacts-per-day chart, in SVG user units (it scales to its box).
 CHART_WIDTH, CHART_HEIGHT, CHART_TOP, CHART_BOTTOM = 700, 180, 22, 24

@@ -6,7 +6,9 @@ from django.views.decorators.http import require_safe
 
 from .. import selectors
 from ..forms import LeadSearchForm
-from .base import HtmxHttpRequest, paginate, render_page, supervisor_required, wants_fragment
+from ..http import HtmxHttpRequest
+from ..permissions import supervisor_required
+from .base import paginate, render_page, wants_fragment
 
 
 @require_safe

@@ -17,8 +17,10 @@ from ..forms import (
     OperatorNameForm,
     add_service_errors,
 )
+from ..http import HtmxHttpRequest
 from ..models import Operator
-from .base import HtmxHttpRequest, paginate, render_page, supervisor_required
+from ..permissions import supervisor_required
+from .base import paginate, render_page
 
 TEMPLATE = "distribution/operators.html"
 RowForm = OperatorLimitForm | OperatorNameForm

@@ -9,9 +9,18 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST, require_safe
 
 from .. import selectors, services
-from ..forms import SourceCreateForm, SourceNameForm, WeightForm, add_service_errors
+from ..forms import (
+    OperatorChoices,
+    SourceCreateForm,
+    SourceNameForm,
+    WeightForm,
+    add_service_errors,
+)
+from ..http import HtmxHttpRequest
 from ..models import Operator, Source
-from .base import HtmxHttpRequest, paginate, render_page, supervisor_required
+from ..numbers import parse_id
+from ..permissions import supervisor_required
+from .base import paginate, render_page
 
 LIST_TEMPLATE = "distribution/sources.html"
 DETAIL_TEMPLATE = "distribution/source_detail.html"
@@ -55,10 +64,11 @@ def _weights_context(source: Source, bound: WeightForm | None = None) -> dict:
             WeightRow(op, row["weight"], form, row["expected_share"], row["contacts"], row["share"])
         )
     unweighted = [(op.pk, op.name) for op in operators if op.pk not in weighted]
-    add_form = WeightForm(choices=[("", "Choose an operator"), *unweighted])
+    add_choices: OperatorChoices = [("", "Choose an operator"), *unweighted]
+    add_form = WeightForm(choices=add_choices)
     if bound is not None and bound.row_of is None:
         # The submitted form accepted any operator; offer again only those without a weight.
-        bound.fields["operator"].choices = add_form.fields["operator"].choices
+        bound.offer(add_choices)
         add_form = bound
     return {
         "source": source,
@@ -146,9 +156,12 @@ def source_rename(request: HtmxHttpRequest, source_id: int) -> HttpResponse:
 def source_weight_set(request: HtmxHttpRequest, source_id: int) -> HttpResponse:
     """Add an operator's weight, or change it: the same request either way."""
     source = get_object_or_404(Source, pk=source_id)
-    choices = [("", "Choose an operator"), *Operator.objects.values_list("pk", "name")]
+    choices: OperatorChoices = [
+        ("", "Choose an operator"),
+        *((op.pk, op.name) for op in Operator.objects.only("name")),
+    ]
     # Rows of the table send row=1, so that an error shows in that row, not the "add" form.
-    row_of = _int(request.POST.get("operator")) if request.POST.get("row") == "1" else None
+    row_of = parse_id(request.POST.get("operator")) if request.POST.get("row") == "1" else None
     if row_of not in selectors.source_weights(source):
         # A row gone from the table meanwhile (its weight removed or its operator deleted
         # in another tab) would take its error with it: the "add" form shows it instead.
@@ -182,10 +195,3 @@ def _after_change(request: HtmxHttpRequest, source: Source) -> HttpResponse:
     if request.htmx:
         return _detail(request, source)
     return redirect("distribution:source_detail", source_id=source.pk)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value or "")
-    except ValueError:
-        return None

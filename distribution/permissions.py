@@ -1,0 +1,60 @@
+"""
+Who may do what (docs/permissions.md), in one place for the pages and the API.
+
+A supervisor is an active staff user. Operators do not log in yet; when they do, their
+role joins here (`is_operator`, `operator_required`) and `is_product_user` lets them
+change their own password.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django_htmx.http import HttpResponseClientRedirect
+
+from .http import HtmxHttpRequest
+
+View = Callable[..., HttpResponse]
+
+
+def is_supervisor(user: Any) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_staff)
+
+
+def is_product_user(user: Any) -> bool:
+    """Someone who uses the product and so has account pages (today: supervisors)."""
+    return is_supervisor(user)
+
+
+def _login_then(request: HtmxHttpRequest) -> HttpResponse:
+    if request.htmx:
+        # An expired session inside an in-place edit: following a redirect would swap
+        # the login page into a table cell, so send the whole window there.
+        current = request.htmx.current_url_abs_path or request.get_full_path()
+        return HttpResponseClientRedirect(redirect_to_login(current).url)
+    return redirect_to_login(request.get_full_path())
+
+
+def _required(check: Callable[[Any], bool], refusal: str) -> Callable[[View], View]:
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return _login_then(request)
+            if not check(request.user):
+                raise PermissionDenied(refusal)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+supervisor_required = _required(is_supervisor, "Only supervisors may use these pages.")
+supervisor_required.__doc__ = (
+    "Anonymous visitors go to the login page; logged-in users who are not supervisors get 403."
+)
+product_user_required = _required(is_product_user, "These pages are for users of the CRM.")
