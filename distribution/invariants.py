@@ -33,7 +33,7 @@ def assignment_violations(contact_ids: Iterable[int], *, manual: Iterable[int] =
     weights = source_weights({c.source_id for c in contacts})
     violations = []
     for contact in contacts:
-        operator = pool.operators[contact.operator_id]
+        operator = pool.operators[contact.operator_id or 0]  # Assigned: filtered above.
         load = pool.loads.get(operator.pk, 0)
         weighted = any(pk == operator.pk for pk, _ in weights.get(contact.source_id, []))
         problems = [
