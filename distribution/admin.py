@@ -9,18 +9,66 @@ Deleting an operator, source or lead that still has contacts is refused by the a
 own protected-objects page (the foreign keys are PROTECT), which names the contacts.
 """
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from . import services
-from .models import ApiToken, Contact, Lead, Operator, Source, SourceOperatorConfig
+from .models import (
+    ApiToken,
+    Contact,
+    Lead,
+    Operator,
+    Source,
+    SourceOperatorConfig,
+    normalize_identifier,
+)
+from .numbers import parse_id
+
+
+class OperatorChoiceField(forms.ModelChoiceField):
+    """An operator picked by id, read the one strict way (numbers.py) before any lookup:
+    a number beyond 64 bits made SQLite raise OverflowError, a 500."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if parse_id(str(value)) is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class WeightForm(forms.ModelForm):
+    operator = OperatorChoiceField(queryset=Operator.objects.order_by("name", "id"))
+
+    class Meta:
+        model = SourceOperatorConfig
+        fields = ["operator", "weight"]
 
 
 class WeightInline(admin.TabularInline):
+    """The weights of a source. The formset only validates: SourceAdmin.save_related saves
+    the whole set through services.source_set_weights, under its locks."""
+
     model = SourceOperatorConfig
+    form = WeightForm
     extra = 1
-    autocomplete_fields = ["operator"]
+
+
+def weights_of(formset) -> list[tuple[int, int]]:
+    """The weight set a valid inline formset asks for: kept and new rows, minus deleted."""
+    weights = []
+    for form in formset.forms:
+        data = form.cleaned_data
+        if not data or not data.get("operator") or formset._should_delete_form(form):
+            continue
+        weights.append((data["operator"].pk, data["weight"]))
+    return weights
 
 
 @admin.register(Operator)
@@ -50,15 +98,36 @@ class SourceAdmin(admin.ModelAdmin):
     inlines = [WeightInline]
 
     def save_related(self, request, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
-        # Weights added or raised in the inline may let queued contacts through.
-        source = form.instance
-        weights = source.weights.values_list("operator_id", "weight")
-        services.source_set_weights(source_id=source.pk, weights=list(weights))
+        # Not the formsets' own save: a weight of an operator only changes under that
+        # operator's lock, which source_set_weights takes (and then drains the queue).
+        for formset in formsets:
+            if formset.model is SourceOperatorConfig:
+                services.source_set_weights(source_id=form.instance.pk, weights=weights_of(formset))
+                # What the admin's history message reads from a formset that saved itself.
+                formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+
+class LeadForm(forms.ModelForm):
+    class Meta:
+        model = Lead
+        fields = ["identifier", "name"]
+
+    def clean_identifier(self) -> str:
+        # identifier_key is not a form field, so the ModelForm does not check its
+        # uniqueness: a spelling of a taken identifier failed on insert, a 500.
+        identifier = self.cleaned_data["identifier"]
+        taken = Lead.objects.filter(identifier_key=normalize_identifier(identifier))
+        if taken.exclude(pk=self.instance.pk).exists():
+            raise ValidationError(
+                "A lead with this identifier (ignoring case and spaces) already exists.",
+                code="identifier_taken",
+            )
+        return identifier
 
 
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
+    form = LeadForm
     list_display = ["identifier", "name", "created_at"]
     search_fields = ["identifier_key", "name"]
     readonly_fields = ["identifier_key", "created_at"]
@@ -72,6 +141,47 @@ def close_contacts(modeladmin, request, queryset) -> None:
     modeladmin.message_user(request, "Closed.")
 
 
+class ReassignForm(forms.Form):
+    operator = OperatorChoiceField(
+        queryset=Operator.objects.order_by("name", "id"), label="Reassign to"
+    )
+
+
+@admin.action(description="Reassign the selected contacts")
+def reassign_contacts(modeladmin, request, queryset: QuerySet[Contact]) -> HttpResponse | None:
+    """First a page to pick the operator, then each contact through contact_reassign."""
+    form = ReassignForm(request.POST if "apply" in request.POST else None)
+    if not form.is_valid():
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": "Reassign contacts",
+            "form": form,
+            "contacts": queryset,
+            "opts": modeladmin.model._meta,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/distribution/contact/reassign.html", context)
+    operator = form.cleaned_data["operator"]
+    moved = 0
+    for contact_id in queryset.values_list("pk", flat=True):
+        try:
+            services.contact_reassign(contact_id=contact_id, operator_id=operator.pk)
+        except ValidationError as exc:
+            modeladmin.message_user(
+                request, f"Contact #{contact_id}: {' '.join(exc.messages)}", messages.ERROR
+            )
+        else:
+            moved += 1
+    modeladmin.message_user(request, f"{moved} contact(s) reassigned to {operator}.")
+    return None
+
+
+class ContactAddForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["lead", "source", "message"]
+
+
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
     list_display = ["id", "lead", "source", "operator", "status", "created_at", "assigned_at"]
@@ -79,11 +189,30 @@ class ContactAdmin(admin.ModelAdmin):
     list_select_related = ["lead", "source", "operator"]
     search_fields = ["lead__identifier_key", "message"]
     raw_id_fields = ["lead"]
-    # Assignment and closing go through the service (the action below, or the
-    # contacts page), so that limits hold and the queue drains.
-    readonly_fields = ["operator", "status", "created_at", "assigned_at", "closed_at"]
     date_hierarchy = "created_at"
-    actions = [close_contacts]
+    actions = [close_contacts, reassign_contacts]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ContactAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        # Who holds a contact, and whether it is open, changes only through the engine:
+        # the actions above, the contacts page or the API. Only the message is editable.
+        routing = ["operator", "status", "created_at", "assigned_at", "closed_at"]
+        return routing if obj is None else ["lead", "source", *routing]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new contact is registered like any other: assigned by weight, or queued.
+        contact = services.contact_register(
+            lead_identifier=obj.lead.identifier, source_id=obj.source_id, message=obj.message
+        )
+        for field in Contact._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(contact, field.attname))
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         # A contact is history (and its operator's load): close it, never delete it.
