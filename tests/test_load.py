@@ -21,9 +21,10 @@ from django.db import connection
 from django.db.models import Count, Q
 
 from bench.server import Client, Server, database_url, gunicorn
-from distribution import services
+from distribution import invariants, services
 from distribution.auth_tokens import api_token_create
 from distribution.models import Contact, Lead, Operator, SourceOperatorConfig, normalize_identifier
+from tests import audit
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -54,7 +55,23 @@ class Outcome:
 
 
 @pytest.fixture
-def world(db):
+def audited(db):
+    """Every assignment of the run recorded, with its operator's state, by a trigger."""
+    audit.install()
+    yield audit
+    audit.remove()
+
+
+def assert_every_assignment_kept_i1() -> None:
+    recorded = audit.assignments()
+    assert [a.violation() for a in recorded if a.violation()] == []
+    # Every contact that holds an operator now was recorded when it got it.
+    held = set(Contact.objects.filter(operator__isnull=False).values_list("pk", flat=True))
+    assert held <= {a.contact_id for a in recorded}
+
+
+@pytest.fixture
+def world(db, audited):
     operators = [
         services.operator_create(name=f"Load operator {i}", workload_limit=limit)
         for i, limit in enumerate(LIMITS)
@@ -140,7 +157,7 @@ def run_load(server: Server, world: dict, *, on_progress=None) -> Outcome:
         # Limits only go up, so that "no load above its limit" holds at the end too;
         # one operator is switched off and on, which also frees and takes capacity.
         client = Client(server.port, world["token"])
-        switched = world["operators"][2]
+        switched = world["operators"][3]
         step = 0
         while not done.is_set() and time.monotonic() < deadline:
             step += 1
@@ -198,6 +215,8 @@ def assert_distribution_rules_hold() -> None:
     )
     assignable = {sid: takers.get(sid, set()) & room for sid in queued_sources}
     assert {sid: ops for sid, ops in assignable.items() if ops} == {}
+    # I2, I3 and I4 as the engine states them.
+    assert invariants.state_violations() == []
 
 
 def assert_stored_as_answered(outcome: Outcome, *, extra_allowed: int = 0) -> None:
@@ -245,6 +264,7 @@ def test_four_workers_under_forty_bots_keep_every_rule(world, tmp_path):
     assert Contact.objects.filter(status=Contact.Status.CLOSED).exists()
     assert_stored_as_answered(outcome)
     assert_distribution_rules_hold()
+    assert_every_assignment_kept_i1()
 
 
 def test_a_worker_killed_mid_run_loses_no_answered_contact(world, tmp_path):
@@ -292,3 +312,4 @@ def test_a_worker_killed_mid_run_loses_no_answered_contact(world, tmp_path):
     assert registered + len(outcome.connection_failures) >= REGISTRATIONS
     assert_stored_as_answered(outcome, extra_allowed=len(outcome.connection_failures))
     assert_distribution_rules_hold()
+    assert_every_assignment_kept_i1()
