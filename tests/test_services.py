@@ -540,7 +540,8 @@ def test_registration_issues_the_same_queries_with_10_and_1000_contacts(
 
     assert Contact.objects.count() >= 1000
     assert small == large
-    assert large <= 12
+    # Savepoints included; the count a registration had before the engine moved to its module.
+    assert large == (11 if new_lead else 8)
 
 
 @pytest.mark.parametrize("field", ["lead_identifier", "message", "lead_name"])
