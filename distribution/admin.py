@@ -73,10 +73,12 @@ def weights_of(formset) -> list[tuple[int, int]]:
 
 @admin.register(Operator)
 class OperatorAdmin(admin.ModelAdmin):
-    list_display = ["name", "is_active", "workload_limit", "created_at"]
-    list_editable = ["is_active", "workload_limit"]
-    list_filter = ["is_active"]
+    list_display = ["name", "is_active", "presence", "workload_limit", "on_shift", "created_at"]
+    list_editable = ["is_active", "presence", "workload_limit"]
+    list_filter = ["is_active", "presence", "on_shift"]
     search_fields = ["name"]
+    # Working hours and logins are set on the operators page, which keeps them consistent.
+    fields = ["name", "is_active", "presence", "workload_limit"]
 
     def save_model(self, request, obj, form, change) -> None:
         if not change:
@@ -88,6 +90,7 @@ class OperatorAdmin(admin.ModelAdmin):
             name=obj.name,
             is_active=obj.is_active,
             workload_limit=obj.workload_limit,
+            presence=obj.presence,
         )
 
 

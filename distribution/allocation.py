@@ -6,8 +6,9 @@ every decision about who gets what; nothing else assigns a contact.
 
 The rules (docs/rules.md):
 
-* An operator *accepts contacts* when it is active. Its *room* is its limit minus its load
-  (open contacts) when it accepts contacts, and 0 otherwise, never below 0.
+* An operator *accepts contacts* when it is active, available (presence) and on shift
+  (its weekly working hours, if it has any, include the moment). Its *room* is its limit
+  minus its load (open contacts) when it accepts contacts, and 0 otherwise, never below 0.
 * For a contact of source S the *eligible* operators are those with a weight for S and
   room > 0; one is drawn with probability weight / sum of eligible weights.
 * Whenever room appears, queued contacts that can now be assigned are, oldest first, by
@@ -20,8 +21,9 @@ inactive operator, or on one still over a lowered limit, from handing it the que
 The invariants (checked after every step of the stateful test, see invariants.py):
 
 * I1  A contact is only ever assigned to an operator that, at that moment, accepts
-      contacts, has a weight for the contact's source, and holds fewer open contacts than
-      its limit. A manual reassignment needs the same except the weight.
+      contacts (active, available, on shift), has a weight for the contact's source, and
+      holds fewer open contacts than its limit. A manual reassignment needs the same
+      except the weight.
 * I2  When no transaction is running, no source has a queued contact while an operator
       eligible for that source has room.
 * I3  One lead per trimmed, case-folded identifier.
@@ -41,24 +43,27 @@ queued contacts), which is what keeps the order acyclic.
 
 Why I2 holds. Every write keeps "no queued contact could be assigned" true when it
 commits. Room that appears on operator X (a close, a reassignment away, an activation, a
-raised limit) is drained to X alone, under X's lock, with X's weights read after the lock:
-a weight of X only changes under X's lock (services._replace_weights). A registration
-holds the locks of every operator weighted for its source, so it either sees room made
-before it or is seen by the drain that made it. A drain locks at most as many queued
+raised limit, becoming available) is drained to X alone, under X's lock, with X's weights
+read after the lock: a weight of X only changes under X's lock (services._replace_weights).
+A registration holds the locks of every operator weighted for its source, so it either sees
+room made before it or is seen by the drain that made it. A drain locks at most as many queued
 contacts as it can assign at that moment, oldest first: two drains on two operators of
 one source take the oldest and the next one, instead of one locking the whole queue and
-the other finding nothing to take. The sweep (drain_all) is the net under I2 for what no
-single transaction could see, and is safe beside everything else.
+the other finding nothing to take. Room that time brings (a shift that starts) has no
+transaction of its own: the worker's tick drains it within its interval. The sweep
+(drain_all) is the net under I2 for what no single transaction could see, and is safe
+beside everything else.
 """
 
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Contact, Operator, Source, SourceOperatorConfig
+from .models import Contact, Operator, Presence, Source, SourceOperatorConfig
 from .selectors import operator_loads
 
 # os.urandom underneath: no shared state to copy into forked gunicorn workers.
@@ -70,9 +75,29 @@ QUEUE_BATCH_SIZE = 200
 Weights = list[tuple[int, int]]  # [(operator_id, weight)]
 
 
-def accepts_contacts(operator: Operator) -> bool:
-    """The operator's own state allows it to receive contacts (its load aside)."""
-    return operator.is_active
+def is_on_shift(operator: Operator, now: datetime) -> bool:
+    """Whether the operator's working hours include `now` (no hours: always)."""
+    if operator.shift_changes_at is not None and now >= operator.shift_changes_at:
+        # The edge the worker has not stored yet: the stored state has flipped by now.
+        return not operator.on_shift
+    return operator.on_shift
+
+
+def refusal(operator: Operator, now: datetime) -> str | None:
+    """Why the operator's own state keeps it from receiving contacts now, or None."""
+    if not operator.is_active:
+        return "inactive"
+    if operator.presence != Presence.AVAILABLE:
+        return operator.presence  # "away" or "offline"
+    if not is_on_shift(operator, now):
+        return "off shift"
+    return None
+
+
+def accepts_contacts(operator: Operator, now: datetime | None = None) -> bool:
+    """The operator's own state allows it to receive contacts (its load aside): active,
+    available, and on shift at `now`."""
+    return refusal(operator, now or timezone.now()) is None
 
 
 def choose_operator(candidates: Iterable[tuple[int, int]], *, rng: random.Random) -> int | None:
@@ -100,6 +125,8 @@ class Pool:
 
     operators: dict[int, Operator]
     loads: dict[int, int]
+    # The moment this transaction decides at: presence and shifts are read as of then.
+    now: datetime = field(default_factory=timezone.now)
 
     @classmethod
     def lock(cls, operator_ids: Iterable[int]) -> "Pool":
@@ -118,7 +145,7 @@ class Pool:
 
     def room(self, operator_id: int) -> int:
         operator = self.operators.get(operator_id)
-        if operator is None or not accepts_contacts(operator):
+        if operator is None or not accepts_contacts(operator, self.now):
             return 0
         return max(0, operator.workload_limit - self.loads.get(operator_id, 0))
 
@@ -206,6 +233,33 @@ def drain(pool: Pool, weights: dict[int, Weights], *, rng: random.Random) -> int
 def drain_operator(pool: Pool, operator_id: int, *, rng: random.Random) -> int:
     """Room appeared on this operator (locked in the pool): give it the queue of its sources."""
     return drain(pool, operator_weights(operator_id), rng=rng)
+
+
+def requeue(
+    pool: Pool, operator_id: int, weights: dict[int, Weights], *, rng: random.Random
+) -> int:
+    """Return an operator's open contacts to the queue and hand them out again at once.
+
+    The pool holds the operator and every operator weighted for the sources in `weights`
+    (the sources of its open contacts, locked by the caller); a contact of any other
+    source (one that arrived since the caller looked) stays where it is. Contacts locked
+    by another transaction (being closed or reassigned right now) are skipped, which also
+    keeps the lock order. Returns how many went back to the queue.
+    """
+    # SKIP LOCKED: a contact locked elsewhere is being closed or moved right now; waiting
+    # for it while holding operator locks could deadlock.
+    contacts = list(
+        Contact.objects.select_for_update(skip_locked=True)
+        .filter(operator_id=operator_id, status=Contact.Status.OPEN, source_id__in=weights)
+        .order_by("created_at", "id")
+    )
+    for contact in contacts:
+        contact.operator_id = None
+        contact.assigned_at = None
+        pool.release(operator_id)
+    Contact.objects.bulk_update(contacts, ["operator", "assigned_at"])
+    drain(pool, weights, rng=rng)
+    return len(contacts)
 
 
 def queued_source_ids() -> list[int]:

@@ -7,8 +7,10 @@ The rules that change these rows live in services.py; the models only hold the d
 and the invariants the database itself enforces.
 """
 
+import datetime
 import unicodedata
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -23,6 +25,9 @@ MAX_IDENTIFIER_LENGTH = 255
 # Operators' and sources' names, and leads' names.
 MAX_NAME_LENGTH = 200
 MAX_MESSAGE_LENGTH = 10_000
+MAX_NOTE_LENGTH = 2_000
+# IANA zone names ("America/Argentina/ComodRivadavia" is among the longest).
+MAX_TIME_ZONE_LENGTH = 64
 # A lead search is part of an identifier: never longer than one.
 MAX_SEARCH_LENGTH = MAX_IDENTIFIER_LENGTH
 # Case folding turns one character into up to three ("ß" -> "ss", "ΐ" -> three code
@@ -68,6 +73,12 @@ def normalize_identifier(identifier: str) -> str:
     return casefold_key(identifier)
 
 
+class Presence(models.TextChoices):
+    AVAILABLE = "available", "Available"
+    AWAY = "away", "Away"
+    OFFLINE = "offline", "Offline"
+
+
 class Operator(models.Model):
     name = models.CharField(max_length=MAX_NAME_LENGTH)
     # The name trimmed and case-folded: what makes two names the same (see clean()).
@@ -78,6 +89,22 @@ class Operator(models.Model):
         default=10,
         validators=[MaxValueValidator(MAX_WORKLOAD_LIMIT)],
         help_text="How many open contacts the operator may hold at once.",
+    )
+    presence = models.CharField(max_length=10, choices=Presence.choices, default=Presence.AVAILABLE)
+    # Whether the operator's working hours (ShiftHours, in `time_zone`) included the moment
+    # they were last read, and when that next changes (None: never, e.g. no hours). The
+    # engine reads both (allocation.accepts_contacts), so a shift's edge takes effect on
+    # time; the worker stores the next pair and drains the queue when a shift starts.
+    on_shift = models.BooleanField("on shift", default=True, editable=False)
+    shift_changes_at = models.DateTimeField(null=True, blank=True, editable=False)
+    time_zone = models.CharField(max_length=MAX_TIME_ZONE_LENGTH, default="UTC")
+    # The operator's own login, if it has one (docs/permissions.md).
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="operator",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -93,6 +120,10 @@ class Operator(models.Model):
             # A writer that skips clean() cannot slip past the unique key with an empty one.
             models.CheckConstraint(condition=~Q(name_key=""), name="operator_name_key_set"),
             models.CheckConstraint(
+                condition=Q(presence__in=["available", "away", "offline"]),
+                name="operator_presence_valid",
+            ),
+            models.CheckConstraint(
                 condition=Q(workload_limit__gte=0, workload_limit__lte=MAX_WORKLOAD_LIMIT),
                 name="operator_workload_limit_range",
                 violation_error_message=f"The limit must be between 0 and {MAX_WORKLOAD_LIMIT}.",
@@ -105,6 +136,33 @@ class Operator(models.Model):
     def clean(self) -> None:
         self.name = trim(self.name)
         self.name_key = casefold_key(self.name)
+
+
+class ShiftHours(models.Model):
+    """One range of an operator's weekly working hours, in the operator's time zone."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(6)], help_text="0 is Monday."
+    )
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        verbose_name = "working hours"
+        verbose_name_plural = "working hours"
+        ordering = ["operator_id", "weekday", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="shift_weekday_range"),
+            # An end of 00:00 is midnight at the end of the day (shifts.py).
+            models.CheckConstraint(
+                condition=Q(start__lt=models.F("end")) | Q(end=datetime.time(0, 0)),
+                name="shift_start_before_end",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator}: day {self.weekday} {self.start:%H:%M}-{self.end:%H:%M}"
 
 
 class Source(models.Model):
@@ -198,8 +256,22 @@ class Contact(models.Model):
     operator = models.ForeignKey(
         Operator, on_delete=models.PROTECT, related_name="contacts", null=True, blank=True
     )
+
+    class Outcome(models.TextChoices):
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+        SPAM = "spam", "Spam"
+        OTHER = "other", "Other"
+
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     message = models.TextField(blank=True)
+    # The first answer to the customer (its operator, or a bot on its behalf).
+    responded_at = models.DateTimeField(null=True, blank=True)
+    # None until closed; "other" is a choice of the closer's, not the absence of one.
+    outcome = models.CharField(  # noqa: DJ001
+        max_length=10, choices=Outcome.choices, null=True, blank=True
+    )
+    note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     assigned_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -219,6 +291,10 @@ class Contact(models.Model):
                 condition=Q(operator__isnull=True, assigned_at__isnull=True)
                 | Q(operator__isnull=False, assigned_at__isnull=False),
                 name="contact_assigned_at_iff_operator",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__isnull=True) | Q(status="closed"),
+                name="contact_outcome_only_when_closed",
             ),
         ]
         indexes = [

@@ -14,16 +14,19 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import allocation
+from . import allocation, shifts
 from .allocation import Pool
 from .models import (
     MAX_IDENTIFIER_LENGTH,
     MAX_MESSAGE_LENGTH,
     MAX_NAME_LENGTH,
+    MAX_NOTE_LENGTH,
     MAX_WEIGHT,
     Contact,
     Lead,
     Operator,
+    Presence,
+    ShiftHours,
     Source,
     SourceOperatorConfig,
     normalize_identifier,
@@ -105,8 +108,19 @@ def contact_register(
 
 
 @transaction.atomic
-def contact_close(*, contact_id: int, rng: random.Random | None = None) -> Contact:
-    """Close a contact; its operator's freed slot goes to the oldest queued contact."""
+def contact_close(
+    *,
+    contact_id: int,
+    outcome: str | None = None,
+    note: str = "",
+    rng: random.Random | None = None,
+) -> Contact:
+    """Close a contact (with an outcome and a note, both optional); its operator's freed
+    slot goes to the oldest queued contact it can take."""
+    if outcome is not None and outcome not in Contact.Outcome.values:
+        choices = ", ".join(Contact.Outcome.values)
+        raise ValidationError({"outcome": f"The outcome must be one of {choices}."})
+    note = _clean_text(note, field="note", max_length=MAX_NOTE_LENGTH, required=False)
     # Lock the contact first: two closes (or a close and a reassign) of one contact
     # run one after the other.
     contact = Contact.objects.select_for_update().get(pk=contact_id)
@@ -115,7 +129,9 @@ def contact_close(*, contact_id: int, rng: random.Random | None = None) -> Conta
     pool = Pool.lock([contact.operator_id] if contact.operator_id else [])
     contact.status = Contact.Status.CLOSED
     contact.closed_at = timezone.now()
-    contact.save(update_fields=["status", "closed_at"])
+    contact.outcome = outcome
+    contact.note = note
+    contact.save(update_fields=["status", "closed_at", "outcome", "note"])
     if contact.operator_id:
         pool.release(contact.operator_id)
         allocation.drain_operator(pool, contact.operator_id, rng=rng or allocation.system_rng)
@@ -123,10 +139,28 @@ def contact_close(*, contact_id: int, rng: random.Random | None = None) -> Conta
 
 
 @transaction.atomic
+def contact_respond(*, contact_id: int) -> Contact:
+    """Record the first response to an open, assigned contact; repeating it changes nothing."""
+    contact = Contact.objects.select_for_update().get(pk=contact_id)
+    if contact.responded_at is not None:
+        return contact
+    if not contact.is_open:
+        raise ValidationError({NON_FIELD_ERRORS: "A closed contact cannot be marked responded."})
+    if contact.operator_id is None:
+        raise ValidationError(
+            {NON_FIELD_ERRORS: "A queued contact has no operator to have responded yet."}
+        )
+    contact.responded_at = timezone.now()
+    contact.save(update_fields=["responded_at"])
+    return contact
+
+
+@transaction.atomic
 def contact_reassign(
     *, contact_id: int, operator_id: int, rng: random.Random | None = None
 ) -> Contact:
-    """Hand an open contact to another operator, who must be active and below its limit."""
+    """Hand an open contact to another operator, who must accept contacts (active,
+    available, on shift) and be below its limit; it needs no weight for the source."""
     contact = Contact.objects.select_for_update().get(pk=contact_id)
     if not contact.is_open:
         raise ValidationError({NON_FIELD_ERRORS: "A closed contact cannot be reassigned."})
@@ -137,8 +171,9 @@ def contact_reassign(
     target = pool.operators.get(operator_id)
     if target is None:
         raise ValidationError({"operator_id": f"There is no operator with id {operator_id}."})
-    if not allocation.accepts_contacts(target):
-        raise ValidationError({"operator_id": f"{target.name} is inactive."})
+    refusal = allocation.refusal(target, pool.now)
+    if refusal:
+        raise ValidationError({"operator_id": f"{target.name} is {refusal}."})
     if pool.room(operator_id) <= 0:
         raise ValidationError(
             {"operator_id": f"{target.name} is at the limit ({target.workload_limit})."}
@@ -189,6 +224,27 @@ def operator_create(*, name: str, is_active: bool = True, workload_limit: int = 
     return operator
 
 
+def _lock_operator(operator_id: int, *, with_its_sources: bool) -> tuple[Pool, dict]:
+    """Lock one operator; with_its_sources also locks the sources of its open contacts and
+    every operator weighted for them, in the engine's lock order, so that its contacts can
+    be handed to them. Returns the pool and those sources' weights."""
+    if not with_its_sources:
+        return Pool.lock([operator_id]), {}
+    source_ids = sorted(
+        set(
+            Contact.objects.filter(operator_id=operator_id, status=Contact.Status.OPEN).values_list(
+                "source_id", flat=True
+            )
+        )
+    )
+    # Race prevented: a weight of these sources changing while we hand their contacts out
+    # (every weight edit locks its source first).
+    list(Source.objects.select_for_update().filter(pk__in=source_ids).order_by("pk"))
+    weights = allocation.source_weights(source_ids)
+    others = {pk for pairs in weights.values() for pk, _ in pairs}
+    return Pool.lock(others | {operator_id}), weights
+
+
 @transaction.atomic
 def operator_update(
     *,
@@ -196,12 +252,22 @@ def operator_update(
     name: str | None = None,
     is_active: bool | None = None,
     workload_limit: int | None = None,
+    presence: str | None = None,
+    requeue_open_contacts: bool = False,
     rng: random.Random | None = None,
 ) -> Operator:
-    """Change an operator; if that gives it room, queued contacts of its sources drain."""
+    """Change an operator; if that gives it room, queued contacts of its sources drain.
+
+    With requeue_open_contacts, an operator that no longer accepts contacts after the
+    change (inactive, away, offline) returns its open contacts to the queue, and they are
+    handed at once, oldest first, to those eligible, in this same transaction.
+    """
+    if presence is not None and presence not in Presence.values:
+        choices = ", ".join(Presence.values)
+        raise ValidationError({"presence": f"The presence must be one of {choices}."})
     # Race prevented: a registration counting this operator's load while we change its
     # limit or activity; and one queueing a contact that our drain below would miss.
-    pool = Pool.lock([operator_id])
+    pool, weights = _lock_operator(operator_id, with_its_sources=requeue_open_contacts)
     operator = pool.operators.get(operator_id)
     if operator is None:
         raise Operator.DoesNotExist(f"There is no operator with id {operator_id}.")
@@ -210,17 +276,100 @@ def operator_update(
         ("name", name),
         ("is_active", is_active),
         ("workload_limit", workload_limit),
+        ("presence", presence),
     ):
         if value is not None and getattr(operator, attr) != value:
             setattr(operator, attr, value)
             changed.append(attr)
-    if not changed:
-        return operator
-    _save_named(operator, update_fields=changed)
-    if {"is_active", "workload_limit"} & set(changed):
+    if changed:
+        _save_named(operator, update_fields=changed)
+    rng = rng or allocation.system_rng
+    if requeue_open_contacts and not allocation.accepts_contacts(operator, pool.now):
+        allocation.requeue(pool, operator_id, weights, rng=rng)
+    elif {"is_active", "workload_limit", "presence"} & set(changed):
         # The pool holds this very instance, so its room follows the change.
-        allocation.drain_operator(pool, operator_id, rng=rng or allocation.system_rng)
+        allocation.drain_operator(pool, operator_id, rng=rng)
     return operator
+
+
+def _validate_hours(time_zone: str, hours: Iterable[shifts.Hours]) -> list[shifts.Hours]:
+    errors = []
+    if not shifts.is_time_zone(time_zone):
+        errors.append(f"Unknown time zone {time_zone!r}; use an IANA name such as Europe/Berlin.")
+    result = []
+    for weekday, start, end in hours:
+        if not 0 <= weekday <= 6:
+            errors.append(f"The weekday must be 0 (Monday) to 6 (Sunday), not {weekday}.")
+        elif not shifts.ends_after(start, end):
+            errors.append(f"{start:%H:%M}-{end:%H:%M} on day {weekday} ends before it starts.")
+        result.append((weekday, start, end))
+    errors += [
+        f"{a[1]:%H:%M}-{a[2]:%H:%M} and {b[1]:%H:%M}-{b[2]:%H:%M} on day {a[0]} overlap."
+        for a, b in shifts.overlaps(result)
+    ]
+    if errors:
+        raise ValidationError({"hours": errors})
+    return result
+
+
+def _store_shift(operator: Operator, hours: list[shifts.Hours], now) -> None:
+    operator.on_shift = shifts.is_on_shift(hours, operator.time_zone, now)
+    operator.shift_changes_at = shifts.next_change(hours, operator.time_zone, now)
+    operator.save(update_fields=["on_shift", "shift_changes_at"])
+
+
+def _hours_of(operator_id: int) -> list[shifts.Hours]:
+    return list(
+        ShiftHours.objects.filter(operator_id=operator_id).values_list("weekday", "start", "end")
+    )
+
+
+@transaction.atomic
+def operator_set_schedule(
+    *,
+    operator_id: int,
+    time_zone: str,
+    hours: Iterable[shifts.Hours],
+    rng: random.Random | None = None,
+) -> Operator:
+    """Replace an operator's weekly working hours ([] removes them: always on shift)."""
+    new = _validate_hours(time_zone, hours)
+    pool = Pool.lock([operator_id])
+    operator = pool.operators.get(operator_id)
+    if operator is None:
+        raise Operator.DoesNotExist(f"There is no operator with id {operator_id}.")
+    ShiftHours.objects.filter(operator=operator).delete()
+    ShiftHours.objects.bulk_create(
+        ShiftHours(operator=operator, weekday=d, start=s, end=e) for d, s, e in new
+    )
+    operator.time_zone = time_zone
+    operator.save(update_fields=["time_zone"])
+    _store_shift(operator, new, pool.now)
+    allocation.drain_operator(pool, operator_id, rng=rng or allocation.system_rng)
+    return operator
+
+
+def operator_sync_shifts(*, rng: random.Random | None = None) -> int:
+    """Store the shift state of every operator whose shift started or ended, and drain the
+    queue to those whose shift started; one transaction per operator. Safe to run from
+    several workers at once: each operator is re-read under its lock, and one already
+    brought up to date is skipped. Returns how many operators changed."""
+    changed = 0
+    now = timezone.now()
+    for operator_id in Operator.objects.filter(shift_changes_at__lte=now).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            pool = Pool.lock([operator_id])
+            operator = pool.operators.get(operator_id)
+            if operator is None or not (
+                operator.shift_changes_at and operator.shift_changes_at <= pool.now
+            ):
+                continue  # Deleted, or another worker got here first.
+            _store_shift(operator, _hours_of(operator_id), pool.now)
+            allocation.drain_operator(pool, operator_id, rng=rng or allocation.system_rng)
+            changed += 1
+    return changed
 
 
 # --- sources and weights ----------------------------------------------------------

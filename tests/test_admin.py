@@ -47,7 +47,7 @@ def test_raising_a_limit_in_the_admin_drains_the_queue(
 
     response = admin_client.post(
         reverse("admin:distribution_operator_change", args=[op.pk]),
-        {"name": "Alice", "is_active": "on", "workload_limit": "2"},
+        {"name": "Alice", "is_active": "on", "presence": "available", "workload_limit": "2"},
     )
 
     assert response.status_code == 302
