@@ -21,7 +21,11 @@ setup: install
 	$(MANAGE) seed_demo
 	$(MANAGE) ensure_supervisor
 
+# The web server and, beside it, the worker (shifts and the queue's safety sweep); Ctrl-C
+# stops both.
 run: setup
+	$(MANAGE) run_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(MANAGE) runserver 127.0.0.1:8000
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.

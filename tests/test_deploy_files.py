@@ -115,3 +115,13 @@ def test_gunicorn_workers_default_to_the_cpu_count():
     assert config["workers"] == multiprocessing.cpu_count() * 2 + 1
     assert config["bind"] == ["0.0.0.0:8000"]
     assert config["timeout"] > 20
+
+
+def test_compose_runs_the_worker_after_migrations():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    worker = compose["services"]["worker"]
+
+    assert worker["command"] == ["python", "manage.py", "run_worker"]
+    assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert worker["environment"]["DATABASE_URL"].endswith("@db:5432/crm")
+    assert worker["restart"] == "unless-stopped"
