@@ -25,11 +25,14 @@ The invariants (checked after every step of the stateful test, see invariants.py
       holds fewer open contacts than its limit. A manual reassignment needs the same
       except the weight.
 * I2  When no transaction is running, no source has a queued contact while an operator
-      eligible for that source has room.
+      eligible for that source has room (for room that time brings, a shift that starts,
+      once the worker has ticked).
 * I3  One lead per trimmed, case-folded identifier.
 * I4  Status, timestamps and operator agree: closed iff closed_at; an operator iff
       assigned_at (the database's own constraints, and the order of the timestamps).
 * I5  Every registration that was answered is stored, exactly once.
+* I6  The engine's reading of whether an operator is on shift (is_on_shift) agrees with
+      its working hours at that moment, given the worker ticks at least once per range.
 
 Lock order. On SQLite every transaction begins IMMEDIATE (see settings), so writers run
 one at a time and these locks are no-ops. On PostgreSQL they are taken, always in this

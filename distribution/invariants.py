@@ -1,5 +1,5 @@
 """
-The engine's promises (I1-I5 in allocation.py's docstring), checked against the database.
+The engine's promises (I1-I6 in allocation.py's docstring), checked against the database.
 
 Each check returns the violations it found, in words; an empty list means the promise
 holds. The stateful test calls them after every step, the concurrency and load tests at
@@ -9,9 +9,11 @@ the end of their runs, and `manage.py check_invariants` on a live database.
 from collections.abc import Iterable, Mapping
 
 from django.db.models import Count, F, Q
+from django.utils import timezone
 
-from .allocation import Pool, accepts_contacts, source_weights
-from .models import Contact, Lead, Operator, normalize_identifier
+from . import shifts
+from .allocation import Pool, accepts_contacts, is_on_shift, source_weights
+from .models import Contact, Lead, Operator, ShiftHours, normalize_identifier
 from .selectors import operator_loads
 
 
@@ -114,6 +116,23 @@ def registration_violations(answered: Mapping[int, str]) -> list[str]:
     return violations
 
 
+def shift_violations() -> list[str]:
+    """I6: the engine's reading of every operator's shift (allocation.is_on_shift) agrees
+    with its working hours at the present moment."""
+    now = timezone.now()
+    hours: dict[int, list[shifts.Hours]] = {}
+    for operator_id, weekday, start, end in ShiftHours.objects.values_list(
+        "operator_id", "weekday", "start", "end"
+    ):
+        hours.setdefault(operator_id, []).append((weekday, start, end))
+    return [
+        f"I6: {op} is read as {'on' if is_on_shift(op, now) else 'off'} shift, "
+        f"its hours say otherwise"
+        for op in Operator.objects.all()
+        if is_on_shift(op, now) != shifts.is_on_shift(hours.get(op.pk, []), op.time_zone, now)
+    ]
+
+
 def state_violations() -> list[str]:
-    """I2, I3 and I4: what must hold of any database at rest."""
-    return queue_violations() + lead_violations() + contact_state_violations()
+    """I2, I3, I4 and I6: what must hold of any database at rest."""
+    return queue_violations() + lead_violations() + contact_state_violations() + shift_violations()

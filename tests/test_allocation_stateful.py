@@ -3,17 +3,23 @@ The engine against its invariants (I1-I5, allocation.py), by a model-based state
 
 Hypothesis drives the services with random sequences of every write the product has:
 operators and sources created, weights set and removed, contacts registered (the same
-customers spelled in other cases and spacing), closed and reassigned, operators switched
-on and off, limits raised and lowered, the safety sweep. After every step the database is
-checked: I1 for each contact that got an operator in that step, I2-I5 for everything.
+customers spelled in other cases and spacing), closed (with outcomes), responded to and
+reassigned, operators switched on and off, limits raised and lowered, presence changed
+(with and without returning open contacts to the queue), working hours set in several
+time zones, the clock moved (followed by the worker's tick), the safety sweep. After
+every step the database is checked: I1 for each contact that got an operator in that
+step, I2-I6 for everything.
 
 A failing run prints the steps that led to it, as Python calls to replay, and a
 @reproduce_failure line that replays it exactly.
 """
 
+import contextlib
 import random
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from hypothesis import HealthCheck, settings
@@ -30,7 +36,8 @@ from hypothesis.stateful import (
 )
 
 from distribution import allocation, invariants, services
-from distribution.models import Contact, Operator
+from distribution.management.commands.run_worker import tick as worker_tick
+from distribution.models import Contact, Operator, Presence
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +46,22 @@ SPELLINGS = [str.lower, str.upper, str.title, lambda s: f"  {s} ", lambda s: f"\
 
 limits = st.integers(min_value=0, max_value=3)
 weights = st.integers(min_value=1, max_value=5)
+ZONES = ["UTC", "Europe/Berlin", "Asia/Kolkata", "America/New_York"]
+# Saturday night before Berlin's DST change ends; shifts and time zones meet edges soon.
+START = datetime(2026, 10, 24, 21, 0, tzinfo=UTC)
+
+
+@st.composite
+def working_hours(draw):
+    """Up to three days with one range each, or none (always on shift)."""
+    days = draw(st.lists(st.integers(0, 6), max_size=3, unique=True))
+    hours = []
+    for day in days:
+        start = draw(st.integers(0, 23))
+        length = draw(st.integers(1, 24 - start))
+        end = time(0) if start + length == 24 else time(start + length)
+        hours.append((day, time(start), end))
+    return hours
 
 
 class Engine(RuleBasedStateMachine):
@@ -51,6 +74,8 @@ class Engine(RuleBasedStateMachine):
         # Every run starts from an empty database and leaves none of its rows behind.
         self._atomic = transaction.atomic()
         self._atomic.__enter__()
+        self._clock = time_machine.travel(START, tick=False)
+        self.clock = self._clock.start()
         self.rng = random.Random(0)
         self.names = 0
         self.answered: dict[int, str] = {}  # contact id -> identifier sent (I5)
@@ -58,6 +83,7 @@ class Engine(RuleBasedStateMachine):
         self.manual: set[int] = set()  # contacts reassigned by hand in the last step
 
     def teardown(self) -> None:
+        self._clock.stop()
         transaction.set_rollback(True)
         self._atomic.__exit__(None, None, None)
 
@@ -116,10 +142,38 @@ class Engine(RuleBasedStateMachine):
             registered.append(contact.pk)
         return multiple(*registered)
 
-    @rule(contact=consumes(contacts))
-    def close(self, contact):
-        closed = services.contact_close(contact_id=contact, rng=self.rng)
+    @rule(contact=consumes(contacts), outcome=st.none() | st.sampled_from(Contact.Outcome.values))
+    def close(self, contact, outcome):
+        closed = services.contact_close(contact_id=contact, outcome=outcome, rng=self.rng)
         assert closed.status == Contact.Status.CLOSED
+
+    @rule(contact=contacts)
+    def respond(self, contact):
+        # Refused when queued, or closed before anyone responded.
+        with contextlib.suppress(ValidationError):
+            services.contact_respond(contact_id=contact)
+
+    @rule(
+        operator=operators,
+        presence=st.sampled_from(Presence.values),
+        requeue=st.booleans(),
+    )
+    def set_presence(self, operator, presence, requeue):
+        services.operator_update(
+            operator_id=operator, presence=presence, requeue_open_contacts=requeue, rng=self.rng
+        )
+
+    @rule(operator=operators, zone=st.sampled_from(ZONES), hours=working_hours())
+    def set_working_hours(self, operator, zone, hours):
+        services.operator_set_schedule(
+            operator_id=operator, time_zone=zone, hours=hours, rng=self.rng
+        )
+
+    @rule(minutes=st.sampled_from([1, 29, 60, 7 * 60, 13 * 60]))
+    def time_passes(self, minutes):
+        """The clock moves on and the worker ticks, as it does every few seconds."""
+        self.clock.shift(timedelta(minutes=minutes))
+        worker_tick()
 
     @rule(operator=operators)
     def close_one_of(self, operator):
@@ -147,9 +201,11 @@ class Engine(RuleBasedStateMachine):
             return  # Refused (closed, inactive, at its limit): nothing may have changed.
         self.manual.add(contact_id)
 
-    @rule(operator=operators, active=st.booleans())
-    def switch(self, operator, active):
-        services.operator_update(operator_id=operator, is_active=active, rng=self.rng)
+    @rule(operator=operators, active=st.booleans(), requeue=st.booleans())
+    def switch(self, operator, active, requeue):
+        services.operator_update(
+            operator_id=operator, is_active=active, requeue_open_contacts=requeue, rng=self.rng
+        )
 
     @rule(operator=operators, limit=limits)
     def change_limit(self, operator, limit):
