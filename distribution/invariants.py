@@ -3,43 +3,104 @@ The engine's promises (I1-I6 in allocation.py's docstring), checked against the 
 
 Each check returns the violations it found, in words; an empty list means the promise
 holds. The stateful test calls them after every step, the concurrency and load tests at
-the end of their runs, and `manage.py check_invariants` on a live database.
+the end of their runs.
+
+The rules are written here a second time on purpose, plainly, from the rows themselves
+(the operator's flags, its working hours read at this moment, its open contacts, the
+weights), and never through allocation.py: a check that called the engine's own code
+would agree with any bug in it.
 """
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from . import shifts
-from .allocation import Pool, accepts_contacts, is_on_shift, source_weights
-from .models import Contact, Lead, Operator, ShiftHours, normalize_identifier
-from .selectors import operator_loads
+from .allocation import is_on_shift  # The reading I6 puts to the test.
+from .models import (
+    Contact,
+    Lead,
+    Operator,
+    Presence,
+    ShiftHours,
+    SourceOperatorConfig,
+    normalize_identifier,
+)
 
 
-def _pool_of_every_operator() -> Pool:
-    """Every operator with its load, unlocked: a reading of the state, not a decision."""
-    operators = {op.pk: op for op in Operator.objects.all()}
-    return Pool(operators=operators, loads=operator_loads(operators))
+@dataclass
+class _World:
+    """Every operator, its load, its working hours and every weight, as stored now."""
+
+    now: datetime
+    operators: dict[int, Operator]
+    loads: dict[int, int]
+    hours: dict[int, list[shifts.Hours]]
+    weights: dict[int, set[int]]  # source id -> operator ids with a weight
+
+    @classmethod
+    def read(cls) -> "_World":
+        operators = {op.pk: op for op in Operator.objects.all()}
+        loads = dict(
+            Contact.objects.filter(status=Contact.Status.OPEN, operator__isnull=False)
+            .values("operator_id")
+            .annotate(n=Count("id"))
+            .values_list("operator_id", "n")
+            .order_by()
+        )
+        hours: dict[int, list[shifts.Hours]] = {}
+        for operator_id, weekday, start, end in ShiftHours.objects.values_list(
+            "operator_id", "weekday", "start", "end"
+        ):
+            hours.setdefault(operator_id, []).append((weekday, start, end))
+        weights: dict[int, set[int]] = {}
+        for source_id, operator_id in SourceOperatorConfig.objects.values_list(
+            "source_id", "operator_id"
+        ):
+            weights.setdefault(source_id, set()).add(operator_id)
+        return cls(timezone.now(), operators, loads, hours, weights)
+
+    def on_shift(self, operator: Operator) -> bool:
+        return shifts.is_on_shift(self.hours.get(operator.pk, []), operator.time_zone, self.now)
+
+    def why_not(self, operator: Operator) -> str | None:
+        """Why the operator may not receive a contact now (its load aside), or None."""
+        if not operator.is_active:
+            return "is inactive"
+        if operator.presence != Presence.AVAILABLE:
+            return f"is {operator.presence}"
+        if not self.on_shift(operator):
+            return "is off shift"
+        return None
+
+    def has_room(self, operator: Operator) -> bool:
+        return self.why_not(operator) is None and (
+            self.loads.get(operator.pk, 0) < operator.workload_limit
+        )
 
 
-def assignment_violations(contact_ids: Iterable[int], *, manual: Iterable[int] = ()) -> list[str]:
-    """I1 for contacts that were just given an operator: it accepts contacts, has a weight
-    for the contact's source (not needed for a manual reassignment, listed in `manual`) and
-    holds no more than its limit now that it has the contact."""
+def assignment_violations(
+    contact_ids: Iterable[int], *, manual: Iterable[int] = (), world: _World | None = None
+) -> list[str]:
+    """I1 for contacts that were just given an operator: it accepts contacts (active,
+    available, on shift by its hours), has a weight for the contact's source (not needed
+    for a manual reassignment, listed in `manual`) and holds no more than its limit now
+    that it has the contact."""
     manual = set(manual)
     contacts = list(Contact.objects.filter(pk__in=list(contact_ids), operator__isnull=False))
     if not contacts:
         return []
-    pool = _pool_of_every_operator()
-    weights = source_weights({c.source_id for c in contacts})
+    world = world or _World.read()
     violations = []
     for contact in contacts:
-        operator = pool.operators[contact.operator_id or 0]  # Assigned: filtered above.
-        load = pool.loads.get(operator.pk, 0)
-        weighted = any(pk == operator.pk for pk, _ in weights.get(contact.source_id, []))
+        operator = world.operators[contact.operator_id or 0]  # Assigned: filtered above.
+        load = world.loads.get(operator.pk, 0)
+        weighted = operator.pk in world.weights.get(contact.source_id, set())
         problems = [
-            "does not accept contacts" if not accepts_contacts(operator) else "",
+            world.why_not(operator) or "",
             f"holds {load} > its limit {operator.workload_limit}"
             if load > operator.workload_limit
             else "",
@@ -53,7 +114,7 @@ def assignment_violations(contact_ids: Iterable[int], *, manual: Iterable[int] =
     return violations
 
 
-def queue_violations() -> list[str]:
+def queue_violations(world: _World | None = None) -> list[str]:
     """I2: no source has a queued contact while an operator eligible for it has room."""
     queued = set(
         Contact.objects.filter(status=Contact.Status.OPEN, operator__isnull=True).values_list(
@@ -62,11 +123,12 @@ def queue_violations() -> list[str]:
     )
     if not queued:
         return []
-    pool = _pool_of_every_operator()
+    world = world or _World.read()
     return [
-        f"I2: a contact of source {source_id} waits while operator {pk} has room {pool.room(pk)}"
-        for source_id, pairs in source_weights(queued).items()
-        for pk, _ in pool.eligible(pairs)
+        f"I2: a contact of source {source_id} waits while {world.operators[pk]} has room"
+        for source_id in sorted(queued)
+        for pk in sorted(world.weights.get(source_id, set()))
+        if world.has_room(world.operators[pk])
     ]
 
 
@@ -116,23 +178,40 @@ def registration_violations(answered: Mapping[int, str]) -> list[str]:
     return violations
 
 
-def shift_violations() -> list[str]:
-    """I6: the engine's reading of every operator's shift (allocation.is_on_shift) agrees
-    with its working hours at the present moment."""
-    now = timezone.now()
-    hours: dict[int, list[shifts.Hours]] = {}
-    for operator_id, weekday, start, end in ShiftHours.objects.values_list(
-        "operator_id", "weekday", "start", "end"
-    ):
-        hours.setdefault(operator_id, []).append((weekday, start, end))
+def shift_violations(world: _World | None = None) -> list[str]:
+    """I6: the engine's reading of every operator's shift agrees with its working hours at
+    the present moment (the engine reads stored flags; this reads the hours)."""
+    world = world or _World.read()
     return [
-        f"I6: {op} is read as {'on' if is_on_shift(op, now) else 'off'} shift, "
+        f"I6: {op} is read as {'on' if is_on_shift(op, world.now) else 'off'} shift, "
         f"its hours say otherwise"
-        for op in Operator.objects.all()
-        if is_on_shift(op, now) != shifts.is_on_shift(hours.get(op.pk, []), op.time_zone, now)
+        for op in world.operators.values()
+        if is_on_shift(op, world.now) != world.on_shift(op)
     ]
 
 
 def state_violations() -> list[str]:
     """I2, I3, I4 and I6: what must hold of any database at rest."""
-    return queue_violations() + lead_violations() + contact_state_violations() + shift_violations()
+    world = _World.read()
+    return (
+        queue_violations(world)
+        + lead_violations()
+        + contact_state_violations()
+        + shift_violations(world)
+    )
+
+
+def step_violations(
+    given: Iterable[int], *, manual: Iterable[int], answered: Mapping[int, str]
+) -> list[str]:
+    """Everything after one step of a run: I1 for the contacts given an operator in the
+    step (`manual`: by hand), and I2-I6, from one reading of the operators."""
+    world = _World.read()
+    return (
+        assignment_violations(given, manual=manual, world=world)
+        + queue_violations(world)
+        + lead_violations()
+        + contact_state_violations()
+        + registration_violations(answered)
+        + shift_violations(world)
+    )
