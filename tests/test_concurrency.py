@@ -305,3 +305,39 @@ def test_sweeps_running_at_once_assign_each_contact_once(make_operator, make_sou
     assert errors == []
     assert sum(assigned) == queued_before - selectors.queue_length() == 4 * (8 - 1)
     assert_invariants()
+
+
+def test_requeues_racing_registrations_and_closes_lose_nothing_and_assign_nothing_twice(
+    make_operator, make_source
+):
+    operators = [make_operator(limit=3) for _ in range(4)]
+    sources = [make_source(weights={op: 1 for op in operators[i : i + 3]}) for i in range(2)]
+    answered: dict[int, str] = {}
+
+    def work(i: int) -> None:
+        rng = random.Random(i)
+        for n in range(8):
+            role = i % 3
+            if role == 0:
+                identifier = f"lead{i}-{n}"
+                contact = services.contact_register(
+                    lead_identifier=identifier, source_id=rng.choice(sources).pk, rng=rng
+                )
+                answered[contact.pk] = identifier
+            elif role == 1:
+                contact = Contact.objects.filter(status="open", operator__isnull=False).first()
+                if contact:
+                    services.contact_close(contact_id=contact.pk, rng=rng)
+            else:
+                # Go away and hand back the open contacts, then come back.
+                operator = rng.choice(operators)
+                services.operator_update(
+                    operator_id=operator.pk, presence="away", requeue_open_contacts=True, rng=rng
+                )
+                services.operator_update(operator_id=operator.pk, presence="available", rng=rng)
+
+    errors = run_in_threads(12, work)
+
+    assert errors == []
+    assert invariants.registration_violations(answered) == []
+    assert_invariants()
