@@ -150,7 +150,7 @@ def test_reassigning_to_an_operator_at_the_limit_shows_the_error_and_changes_not
     response = supervisor_client.post(reassign_url(c["to_bob"]), {"operator": c["ann"].pk}, **HTMX)
     assert response.status_code == 422
     html = response.content.decode()
-    assert f'id="id_contact{c["to_bob"].pk}_operator_errors"' in html
+    assert f'id="id_contact{c["to_bob"].pk}_operator_error"' in html
     assert "at the limit" in html
     assert Contact.objects.get(pk=c["to_bob"].pk).operator_id == c["bob"].pk
 
@@ -162,7 +162,7 @@ def test_reassigning_to_no_or_an_unknown_operator_changes_nothing(
     c = two_sources
     response = supervisor_client.post(reassign_url(c["to_bob"]), {"operator": operator})
     assert response.status_code == 422
-    assert f'id="id_contact{c["to_bob"].pk}_operator_errors"' in response.content.decode()
+    assert f'id="id_contact{c["to_bob"].pk}_operator_error"' in response.content.decode()
     assert Contact.objects.get(pk=c["to_bob"].pk).operator_id == c["bob"].pk
 
 
@@ -266,7 +266,7 @@ def test_bad_input_shows_the_error_next_to_the_field_and_registers_nothing(
     data = {k: source.pk if v == "SOURCE" else v for k, v in data.items()}
     response = supervisor_client.post("/contacts/new/", data)
     assert response.status_code == 422
-    assert f'id="id_{field}_errors"' in response.content.decode()
+    assert f'id="id_{field}_error"' in response.content.decode()
     assert not Contact.objects.exists() and not Lead.objects.exists()
 
 

@@ -58,7 +58,7 @@ def test_creating_an_operator_with_a_taken_name_shows_the_error_and_saves_nothin
     )
     assert response.status_code == 422
     html = response.content.decode()
-    assert 'id="id_name_errors"' in html
+    assert 'id="id_name_error"' in html
     assert "already exists" in html
     assert Operator.objects.count() == 1
 
@@ -69,7 +69,7 @@ def test_creating_an_operator_with_a_bad_limit_saves_nothing(supervisor_client, 
         reverse("distribution:operator_create"), {"name": "Cleo", "workload_limit": limit}
     )
     assert response.status_code == 422
-    assert 'id="id_workload_limit_errors"' in response.content.decode()
+    assert 'id="id_workload_limit_error"' in response.content.decode()
     assert not Operator.objects.exists()
 
 
@@ -134,7 +134,7 @@ def test_a_bad_limit_shows_the_error_in_the_row_and_changes_nothing(
     assert response.status_code == 422
     assert is_fragment(response)
     html = response.content.decode()
-    assert f'id="id_operator{ann.pk}_workload_limit_errors"' in html
+    assert f'id="id_operator{ann.pk}_workload_limit_error"' in html
     assert 'aria-invalid="true"' in html
     assert Operator.objects.get(pk=ann.pk).workload_limit == 3
 
@@ -148,7 +148,7 @@ def test_a_bad_limit_without_javascript_shows_the_page_with_the_error_in_the_row
     assert response.status_code == 422
     html = response.content.decode()
     assert "<html" in html
-    assert f'id="id_operator{ann.pk}_workload_limit_errors"' in html
+    assert f'id="id_operator{ann.pk}_workload_limit_error"' in html
     assert Operator.objects.get(pk=ann.pk).workload_limit == 3
 
 
@@ -191,7 +191,7 @@ def test_a_name_taken_in_another_case_shows_the_error_in_the_row_and_changes_not
     assert html.strip().startswith(f'<tr id="operator-{bob.pk}"')
     # The error sits under the name field, in a disclosure left open so that it is seen.
     assert '<details class="rename" open>' in html
-    errors = html.split(f'id="id_operator{bob.pk}_name_errors"', 1)[1].split("</ul>")[0]
+    errors = html.split(f'id="id_operator{bob.pk}_name_error"', 1)[1].split("</ul>")[0]
     assert "already exists" in errors
     assert 'value="aNN"' in html
     assert Operator.objects.get(pk=bob.pk).name == "Bob"
@@ -206,7 +206,7 @@ def test_a_taken_name_without_javascript_shows_the_page_with_the_error_in_the_ro
     assert response.status_code == 422
     html = response.content.decode()
     assert "<html" in html
-    assert f'id="id_operator{bob.pk}_name_errors"' in html
+    assert f'id="id_operator{bob.pk}_name_error"' in html
     assert Operator.objects.get(pk=bob.pk).name == "Bob"
 
 
@@ -221,7 +221,7 @@ def test_a_blank_or_too_long_name_shows_the_error_and_changes_nothing(
     response = supervisor_client.post(name_url(ann), {"name": name}, **HTMX)
     assert response.status_code == 422
     html = response.content.decode()
-    assert f'id="id_operator{ann.pk}_name_errors"' in html
+    assert f'id="id_operator{ann.pk}_name_error"' in html
     assert error in html
     assert Operator.objects.get(pk=ann.pk).name == "Ann"
 
