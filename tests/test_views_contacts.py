@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from pytest_django.asserts import assertContains
 
 from distribution import services
 from distribution.models import Contact, Lead
@@ -135,12 +136,14 @@ def test_the_reassign_select_lists_active_operators_with_their_load(
     supervisor_client, two_sources, make_operator
 ):
     make_operator("Zed", active=False)
-    html = supervisor_client.get("/contacts/").content.decode()
+    response = supervisor_client.get("/contacts/")
+    html = response.content.decode()
     select_id = f"id_contact{two_sources['to_bob'].pk}_operator"
     select = re.search(rf'<select name="operator" [^>]*id="{select_id}".*?</select>', html, re.S)
     select = select.group(0)
     assert "Ann (1/1)" in select and "Bob (1/5)" in select and "Zed" not in select
-    assert f'<label for="id_contact{two_sources["to_bob"].pk}_operator">Reassign to</label>' in html
+    label = f'<label for="id_contact{two_sources["to_bob"].pk}_operator">Reassign to</label>'
+    assertContains(response, label, html=True)
 
 
 def test_reassigning_to_an_operator_at_the_limit_shows_the_error_and_changes_nothing(
