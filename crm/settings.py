@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Django's form templates, for the project's form renderer (FORM_RENDERER below).
+    "django.forms",
     "django_htmx",
     "template_partials",
     "ninja",
@@ -118,6 +120,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Forms render with the project's templates: one field template and one error list for
+# every form (see crm/renderers.py).
+FORM_RENDERER = "crm.renderers.FormRenderer"
 
 # Database: DATABASE_URL, or a SQLite file in the project root.
 _database_url = os.environ.get("DATABASE_URL", "").strip() or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from pytest_django.asserts import assertContains
 
 from distribution.models import Contact, Operator
 from tests.views_support import HTMX, as_clerk, as_supervisor
@@ -123,8 +124,8 @@ def test_login_form_has_labels_and_logs_a_supervisor_in(client, db):
     get_user_model().objects.create_user("boss", password="s3cret-pass-word", is_staff=True)
     page = client.get("/accounts/login/")
     assert page.status_code == 200
-    html = page.content.decode()
-    assert '<label for="id_username">' in html and '<label for="id_password">' in html
+    assertContains(page, '<label for="id_username">Username</label>', html=True)
+    assertContains(page, '<label for="id_password">Password</label>', html=True)
     response = client.post(
         "/accounts/login/", {"username": "boss", "password": "s3cret-pass-word", "next": "/leads/"}
     )

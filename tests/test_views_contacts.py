@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from pytest_django.asserts import assertContains
 
 from distribution import services
 from distribution.models import Contact, Lead
@@ -135,12 +136,14 @@ def test_the_reassign_select_lists_active_operators_with_their_load(
     supervisor_client, two_sources, make_operator
 ):
     make_operator("Zed", active=False)
-    html = supervisor_client.get("/contacts/").content.decode()
+    response = supervisor_client.get("/contacts/")
+    html = response.content.decode()
     select_id = f"id_contact{two_sources['to_bob'].pk}_operator"
     select = re.search(rf'<select name="operator" [^>]*id="{select_id}".*?</select>', html, re.S)
     select = select.group(0)
     assert "Ann (1/1)" in select and "Bob (1/5)" in select and "Zed" not in select
-    assert f'<label for="id_contact{two_sources["to_bob"].pk}_operator">Reassign to</label>' in html
+    label = f'<label for="id_contact{two_sources["to_bob"].pk}_operator">Reassign to</label>'
+    assertContains(response, label, html=True)
 
 
 def test_reassigning_to_an_operator_at_the_limit_shows_the_error_and_changes_nothing(
@@ -150,7 +153,7 @@ def test_reassigning_to_an_operator_at_the_limit_shows_the_error_and_changes_not
     response = supervisor_client.post(reassign_url(c["to_bob"]), {"operator": c["ann"].pk}, **HTMX)
     assert response.status_code == 422
     html = response.content.decode()
-    assert f'id="id_contact{c["to_bob"].pk}_operator_errors"' in html
+    assert f'id="id_contact{c["to_bob"].pk}_operator_error"' in html
     assert "at the limit" in html
     assert Contact.objects.get(pk=c["to_bob"].pk).operator_id == c["bob"].pk
 
@@ -162,7 +165,7 @@ def test_reassigning_to_no_or_an_unknown_operator_changes_nothing(
     c = two_sources
     response = supervisor_client.post(reassign_url(c["to_bob"]), {"operator": operator})
     assert response.status_code == 422
-    assert f'id="id_contact{c["to_bob"].pk}_operator_errors"' in response.content.decode()
+    assert f'id="id_contact{c["to_bob"].pk}_operator_error"' in response.content.decode()
     assert Contact.objects.get(pk=c["to_bob"].pk).operator_id == c["bob"].pk
 
 
@@ -266,7 +269,7 @@ def test_bad_input_shows_the_error_next_to_the_field_and_registers_nothing(
     data = {k: source.pk if v == "SOURCE" else v for k, v in data.items()}
     response = supervisor_client.post("/contacts/new/", data)
     assert response.status_code == 422
-    assert f'id="id_{field}_errors"' in response.content.decode()
+    assert f'id="id_{field}_error"' in response.content.decode()
     assert not Contact.objects.exists() and not Lead.objects.exists()
 
 

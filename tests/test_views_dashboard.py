@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from pytest_django.asserts import assertContains
 
 from distribution import services
 from distribution.models import Contact
@@ -51,9 +52,14 @@ def test_each_operators_load_is_a_bar_against_its_limit(
     ann, bob = make_operator("Ann", limit=4), make_operator("Bob", limit=1)
     register(make_source(weights={ann: 1}))
     register(make_source(weights={bob: 1}))
-    html = supervisor_client.get("/").content.decode()
+    response = supervisor_client.get("/")
+    html = response.content.decode()
     assert 'aria-label="1 of 4 open contacts"' in html
-    assert '<rect class="bar-fill" x="0" y="0" width="25" height="8"' in html
+    assertContains(
+        response,
+        '<rect class="bar-fill" x="0" y="0" width="25" height="8" rx="2"></rect>',
+        html=True,
+    )
     # Bob is at his limit: his bar is full and marked so.
     assert re.search(r'class="loadbar is-full">\s*<svg[^>]*aria-label="1 of 1 open contacts"', html)
 

@@ -139,7 +139,7 @@ def test_registering_a_contact_through_the_form_says_who_got_it(
     # A blank identifier is refused next to its field, and nothing is registered.
     page.get_by_label("Source").select_option(label="Bot")
     page.get_by_role("button", name="Register contact").click()
-    expect(page.locator("#id_lead_identifier_errors")).to_contain_text("required")
+    expect(page.locator("#id_lead_identifier_error")).to_contain_text("required")
     assert Contact.objects.count() == 1
 
 
