@@ -10,6 +10,8 @@ gives the rules, the invariants and the order in which rows are locked.
 import random
 from collections.abc import Iterable, Mapping
 
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -370,6 +372,90 @@ def operator_sync_shifts(*, rng: random.Random | None = None) -> int:
             allocation.drain_operator(pool, operator_id, rng=rng or allocation.system_rng)
             changed += 1
     return changed
+
+
+# --- operators' logins -----------------------------------------------------------
+
+
+def _clean_username(username: str) -> str:
+    User = get_user_model()
+    username = trim(username or "")
+    field = User._meta.get_field(User.USERNAME_FIELD)
+    errors = []
+    if not username:
+        errors.append("A user name is required.")
+    elif len(username) > (field.max_length or 150):
+        errors.append(f"At most {field.max_length} characters (got {len(username)}).")
+    else:
+        try:
+            User.username_validator(username)
+        except ValidationError as exc:
+            errors += exc.messages
+    # Logging in is case-sensitive, but "Ann" and "ann" side by side is a mistake waiting.
+    if not errors and User.objects.filter(username__iexact=username).exists():
+        errors.append(f"The user name {username!r} is already taken.")
+    if errors:
+        raise ValidationError({"username": errors})
+    return username
+
+
+@transaction.atomic
+def operator_login_create(*, operator_id: int, username: str, password: str) -> AbstractBaseUser:
+    """Give an operator its login: a new user, not staff, linked to it (one per operator).
+
+    The password must pass the project's password validators (AUTH_PASSWORD_VALIDATORS).
+    """
+    # Race prevented: two supervisors giving one operator a login at once, which would
+    # leave the first user linked to nothing.
+    operator = Operator.objects.select_for_update().filter(pk=operator_id).first()
+    if operator is None:
+        raise Operator.DoesNotExist(f"There is no operator with id {operator_id}.")
+    if operator.user_id is not None:
+        raise ValidationError(
+            {NON_FIELD_ERRORS: f"{operator.name} already has a login; remove it first."}
+        )
+    errors: dict[str, list[str]] = {}
+    try:
+        username = _clean_username(username)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    User = get_user_model()
+    try:
+        password_validation.validate_password(password, user=User(username=username))
+    except ValidationError as exc:
+        errors["password"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    try:
+        # A savepoint, so that the surrounding transaction survives the insert failing.
+        with transaction.atomic():
+            user = User.objects.create_user(username=username, password=password)
+    except IntegrityError:
+        # Race: another request took the name between the check and the insert.
+        raise ValidationError({"username": f"The user name {username!r} is already taken."})
+    operator.user = user
+    operator.save(update_fields=["user"])
+    return user
+
+
+@transaction.atomic
+def operator_login_remove(*, operator_id: int) -> Operator:
+    """Take an operator's login away: its user is deleted (its sessions end with it).
+
+    A staff user linked to an operator (possible through the admin) is a supervisor's
+    account: it is only unlinked, never deleted from here.
+    """
+    operator = Operator.objects.select_for_update().filter(pk=operator_id).first()
+    if operator is None:
+        raise Operator.DoesNotExist(f"There is no operator with id {operator_id}.")
+    if operator.user_id is None:
+        return operator
+    user = get_user_model().objects.get(pk=operator.user_id)
+    operator.user = None
+    operator.save(update_fields=["user"])
+    if not (user.is_staff or user.is_superuser):
+        user.delete()
+    return operator
 
 
 # --- sources and weights ----------------------------------------------------------
