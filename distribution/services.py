@@ -432,7 +432,9 @@ def operator_login_create(*, operator_id: int, username: str, password: str) -> 
             user = User.objects.create_user(username=username, password=password)
     except IntegrityError:
         # Race: another request took the name between the check and the insert.
-        raise ValidationError({"username": f"The user name {username!r} is already taken."})
+        raise ValidationError(
+            {"username": f"The user name {username!r} is already taken."}
+        ) from None
     operator.user = user
     operator.save(update_fields=["user"])
     return user
