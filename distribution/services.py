@@ -460,6 +460,47 @@ def operator_login_remove(*, operator_id: int) -> Operator:
     return operator
 
 
+# --- an operator's own work (its workspace) -----------------------------------------
+
+
+def _lock_own_contact(operator_id: int, contact_id: int) -> None:
+    """Lock the contact if it is the operator's, else raise Contact.DoesNotExist.
+
+    Race prevented: the contact being handed to someone else (a requeue, a reassignment)
+    between the operator loading its page and acting on it. The check holds the contact's
+    lock, the first lock of the engine's order, until the action commits.
+    """
+    owned = (
+        Contact.objects.select_for_update()
+        .filter(pk=contact_id, operator_id=operator_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if owned is None:
+        raise Contact.DoesNotExist(f"Operator {operator_id} has no contact {contact_id}.")
+
+
+@transaction.atomic
+def operator_contact_respond(*, operator_id: int, contact_id: int) -> Contact:
+    """contact_respond, for the operator's own contact only."""
+    _lock_own_contact(operator_id, contact_id)
+    return contact_respond(contact_id=contact_id)
+
+
+@transaction.atomic
+def operator_contact_close(
+    *,
+    operator_id: int,
+    contact_id: int,
+    outcome: str | None,
+    note: str = "",
+    rng: random.Random | None = None,
+) -> Contact:
+    """contact_close, for the operator's own contact only."""
+    _lock_own_contact(operator_id, contact_id)
+    return contact_close(contact_id=contact_id, outcome=outcome, note=note, rng=rng)
+
+
 # --- sources and weights ----------------------------------------------------------
 
 
