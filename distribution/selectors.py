@@ -298,14 +298,14 @@ def operator_open_contacts(operator_id: int) -> list[WorkItem]:
         )
         .order_by("assigned_at", "id")
     )
-    return [
-        WorkItem(
-            contact=c,
-            others=[o for o in c.lead.latest_contacts if o.pk != c.pk][:LEAD_HISTORY_SHOWN],
-            others_count=c.lead_contacts - 1,  # type: ignore[attr-defined]
-        )
-        for c in contacts
-    ]
+    items = []
+    for c in contacts:
+        # Both set by the query above, which the type checker cannot see.
+        latest: list[Contact] = c.lead.latest_contacts  # type: ignore[attr-defined]
+        count: int = c.lead_contacts  # type: ignore[attr-defined]
+        others = [o for o in latest if o.pk != c.pk][:LEAD_HISTORY_SHOWN]
+        items.append(WorkItem(contact=c, others=others, others_count=count - 1))
+    return items
 
 
 @dataclass

@@ -380,12 +380,12 @@ def operator_sync_shifts(*, rng: random.Random | None = None) -> int:
 def _clean_username(username: str) -> str:
     User = get_user_model()
     username = trim(username or "")
-    field = User._meta.get_field(User.USERNAME_FIELD)
+    max_length = getattr(User._meta.get_field(User.USERNAME_FIELD), "max_length", None) or 150
     errors = []
     if not username:
         errors.append("A user name is required.")
-    elif len(username) > (field.max_length or 150):
-        errors.append(f"At most {field.max_length} characters (got {len(username)}).")
+    elif len(username) > max_length:
+        errors.append(f"At most {max_length} characters (got {len(username)}).")
     else:
         try:
             User.username_validator(username)
