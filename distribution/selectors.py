@@ -301,9 +301,9 @@ def operator_open_contacts(operator_id: int) -> list[WorkItem]:
     items = []
     for c in contacts:
         # Both set by the query above, which the type checker cannot see.
-        latest: list[Contact] = c.lead.latest_contacts  # type: ignore[attr-defined]
-        count: int = c.lead_contacts  # type: ignore[attr-defined]
-        others = [o for o in latest if o.pk != c.pk][:LEAD_HISTORY_SHOWN]
+        recent: list[Contact] = c.lead.latest_contacts  # type: ignore[attr-defined]
+        count: int = c.lead_contacts
+        others = [o for o in recent if o.pk != c.pk][:LEAD_HISTORY_SHOWN]
         items.append(WorkItem(contact=c, others=others, others_count=count - 1))
     return items
 
