@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from distribution.api import api
@@ -8,7 +7,7 @@ from distribution.views import account
 # Django's auth URLs one by one: only the pages the product uses are served, each with
 # its own permission (see distribution/views/account.py).
 account_urls = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", account.LoginView.as_view(), name="login"),
     path("logout/", account.LogoutView.as_view(), name="logout"),
     path("password_change/", account.password_change, name="password_change"),
     path("password_change/done/", account.password_change_done, name="password_change_done"),

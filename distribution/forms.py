@@ -13,11 +13,13 @@ from .models import (
     MAX_IDENTIFIER_LENGTH,
     MAX_MESSAGE_LENGTH,
     MAX_NAME_LENGTH,
+    MAX_NOTE_LENGTH,
     MAX_SEARCH_LENGTH,
     MAX_WEIGHT,
     MAX_WORKLOAD_LIMIT,
     Contact,
     Operator,
+    Presence,
     Source,
 )
 from .numbers import parse_id, parse_int
@@ -223,3 +225,39 @@ class ReassignForm(forms.Form):
 
 class LeadSearchForm(forms.Form):
     search = forms.CharField(label="Search leads", max_length=MAX_SEARCH_LENGTH, required=False)
+
+
+# --- the operator's workspace ------------------------------------------------------
+
+
+class ContactCloseForm(forms.Form):
+    """An operator closing its contact: an outcome (required here) and an optional note."""
+
+    outcome = forms.ChoiceField(choices=[("", "Choose an outcome"), *Contact.Outcome.choices])
+    note = forms.CharField(
+        max_length=MAX_NOTE_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional; only you and the supervisors see it.",
+    )
+
+    def __init__(self, *args: Any, contact: Contact, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"id_contact{contact.pk}_%s")
+        super().__init__(*args, **kwargs)
+        self.contact = contact
+
+
+class PresenceForm(forms.Form):
+    """An operator setting its own presence; the buttons send `presence`."""
+
+    presence = forms.ChoiceField(choices=Presence.choices)
+    requeue_open_contacts = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, open_contacts: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["requeue_open_contacts"]
+        field.label = (
+            f"When I go away or offline, return my {open_contacts} open "
+            f"contact{'' if open_contacts == 1 else 's'} to the queue"
+        )
+        self.open_contacts = open_contacts

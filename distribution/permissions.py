@@ -1,9 +1,10 @@
 """
 Who may do what (docs/permissions.md), in one place for the pages and the API.
 
-A supervisor is an active staff user. Operators do not log in yet; when they do, their
-role joins here (`is_operator`, `operator_required`) and `is_product_user` lets them
-change their own password.
+Two roles log in. A supervisor is an active staff user: every page but the operator's
+workspace. An operator is an active user linked to an operator row (Operator.user) and not
+staff: only its workspace (/my/), where it sees its own contacts. A staff user linked to an
+operator is a supervisor. Both may change their own password (`is_product_user`).
 """
 
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from django.http import HttpResponse
 from django_htmx.http import HttpResponseClientRedirect
 
 from .http import HtmxHttpRequest
+from .models import Operator
 
 View = Callable[..., HttpResponse]
 
@@ -24,9 +26,22 @@ def is_supervisor(user: Any) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_staff)
 
 
+def operator_of(user: Any) -> Operator | None:
+    """The operator whose login `user` is, if `user` has the operator role."""
+    if not (user.is_authenticated and user.is_active) or user.is_staff:
+        return None
+    # The reverse one-to-one raises a DoesNotExist that is also an AttributeError; the
+    # answer is cached on the user object for the rest of the request.
+    return getattr(user, "operator", None)
+
+
+def is_operator(user: Any) -> bool:
+    return operator_of(user) is not None
+
+
 def is_product_user(user: Any) -> bool:
-    """Someone who uses the product and so has account pages (today: supervisors)."""
-    return is_supervisor(user)
+    """Someone who uses the product and so has account pages: supervisors and operators."""
+    return is_supervisor(user) or is_operator(user)
 
 
 def _login_then(request: HtmxHttpRequest) -> HttpResponse:
@@ -56,5 +71,10 @@ def _required(check: Callable[[Any], bool], refusal: str) -> Callable[[View], Vi
 supervisor_required = _required(is_supervisor, "Only supervisors may use these pages.")
 supervisor_required.__doc__ = (
     "Anonymous visitors go to the login page; logged-in users who are not supervisors get 403."
+)
+operator_required = _required(is_operator, "The workspace is for operators.")
+operator_required.__doc__ = (
+    "Anonymous visitors go to the login page; anyone else who is not an operator, a "
+    "supervisor included, gets 403 (supervisors work from the dashboard)."
 )
 product_user_required = _required(is_product_user, "These pages are for users of the CRM.")

@@ -3,15 +3,19 @@ Every read of the distribution domain that is more than a plain get: loads, the 
 lists with their counts, and the statistics behind the dashboard and GET /api/stats/.
 """
 
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, TypeAlias, TypedDict
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from . import shifts
 from .models import Contact, Lead, Operator, Source, SourceOperatorConfig
 
 OPEN = Q(status=Contact.Status.OPEN)
@@ -251,3 +255,92 @@ def contacts_per_day(*, days: int = 14) -> list[tuple[date, int]]:
 
 def recent_contacts(*, limit: int = 10) -> QuerySet[Contact]:
     return contact_list()[:limit]
+
+
+# --- an operator's workspace ------------------------------------------------------
+
+# How many of a lead's other contacts the workspace lists under each open contact.
+LEAD_HISTORY_SHOWN = 3
+
+
+@dataclass
+class WorkItem:
+    """One open contact of an operator, with what the operator should know of its lead."""
+
+    contact: Contact
+    # The lead's other contacts (any operator's), newest first, at most LEAD_HISTORY_SHOWN.
+    others: list[Contact]
+    others_count: int
+
+
+def operator_open_contacts(operator_id: int) -> list[WorkItem]:
+    """An operator's open contacts, the longest waiting (since assigned) first, each with
+    its lead's other contacts: three queries, however many contacts and leads."""
+    lead_contacts = (
+        Contact.objects.filter(lead_id=OuterRef("lead_id"))
+        .order_by()
+        .values("lead_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    # A sliced prefetch: the database keeps each lead's latest few (a window function).
+    latest = Contact.objects.select_related("source").order_by("-created_at", "-id")
+    contacts = (
+        Contact.objects.filter(OPEN, operator_id=operator_id)
+        .select_related("lead", "source")
+        .annotate(lead_contacts=Subquery(lead_contacts, output_field=IntegerField()))
+        .prefetch_related(
+            Prefetch(
+                "lead__contacts",
+                queryset=latest[: LEAD_HISTORY_SHOWN + 1],
+                to_attr="latest_contacts",
+            )
+        )
+        .order_by("assigned_at", "id")
+    )
+    items = []
+    for c in contacts:
+        # Both set by the query above, which the type checker cannot see.
+        recent: list[Contact] = c.lead.latest_contacts  # type: ignore[attr-defined]
+        count: int = c.lead_contacts
+        others = [o for o in recent if o.pk != c.pk][:LEAD_HISTORY_SHOWN]
+        items.append(WorkItem(contact=c, others=others, others_count=count - 1))
+    return items
+
+
+@dataclass
+class DayFigures:
+    received: int
+    responded: int
+    closed: int
+    # Median seconds from assignment to first response of today's responses, or None.
+    median_response_seconds: float | None
+
+
+def operator_today(operator: Operator, *, now: datetime | None = None) -> DayFigures:
+    """What an operator did today (since midnight in its own time zone), in one query:
+    contacts assigned to it, first responses and closes, and the median time to respond."""
+    now = now or timezone.now()
+    zone = ZoneInfo(operator.time_zone if shifts.is_time_zone(operator.time_zone) else "UTC")
+    midnight = datetime.combine(now.astimezone(zone).date(), time.min, tzinfo=zone)
+    rows = list(
+        Contact.objects.filter(operator_id=operator.pk)
+        .filter(
+            Q(assigned_at__gte=midnight)
+            | Q(responded_at__gte=midnight)
+            | Q(closed_at__gte=midnight)
+        )
+        .values_list("assigned_at", "responded_at", "closed_at")
+    )
+    waits = [
+        (responded - assigned).total_seconds()
+        for assigned, responded, _ in rows
+        # A contact answered before it was requeued and handed here has no wait of ours.
+        if responded and responded >= midnight and assigned and responded >= assigned
+    ]
+    return DayFigures(
+        received=sum(1 for assigned, _, _ in rows if assigned and assigned >= midnight),
+        responded=sum(1 for _, responded, _ in rows if responded and responded >= midnight),
+        closed=sum(1 for _, _, closed in rows if closed and closed >= midnight),
+        median_response_seconds=statistics.median(waits) if waits else None,
+    )

@@ -10,6 +10,8 @@ gives the rules, the invariants and the order in which rows are locked.
 import random
 from collections.abc import Iterable, Mapping
 
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -370,6 +372,133 @@ def operator_sync_shifts(*, rng: random.Random | None = None) -> int:
             allocation.drain_operator(pool, operator_id, rng=rng or allocation.system_rng)
             changed += 1
     return changed
+
+
+# --- operators' logins -----------------------------------------------------------
+
+
+def _clean_username(username: str) -> str:
+    User = get_user_model()
+    username = trim(username or "")
+    max_length = getattr(User._meta.get_field(User.USERNAME_FIELD), "max_length", None) or 150
+    errors = []
+    if not username:
+        errors.append("A user name is required.")
+    elif len(username) > max_length:
+        errors.append(f"At most {max_length} characters (got {len(username)}).")
+    else:
+        try:
+            User.username_validator(username)
+        except ValidationError as exc:
+            errors += exc.messages
+    # Logging in is case-sensitive, but "Ann" and "ann" side by side is a mistake waiting.
+    if not errors and User.objects.filter(username__iexact=username).exists():
+        errors.append(f"The user name {username!r} is already taken.")
+    if errors:
+        raise ValidationError({"username": errors})
+    return username
+
+
+@transaction.atomic
+def operator_login_create(*, operator_id: int, username: str, password: str) -> AbstractBaseUser:
+    """Give an operator its login: a new user, not staff, linked to it (one per operator).
+
+    The password must pass the project's password validators (AUTH_PASSWORD_VALIDATORS).
+    """
+    # Race prevented: two supervisors giving one operator a login at once, which would
+    # leave the first user linked to nothing.
+    operator = Operator.objects.select_for_update().filter(pk=operator_id).first()
+    if operator is None:
+        raise Operator.DoesNotExist(f"There is no operator with id {operator_id}.")
+    if operator.user_id is not None:
+        raise ValidationError(
+            {NON_FIELD_ERRORS: f"{operator.name} already has a login; remove it first."}
+        )
+    errors: dict[str, list[str]] = {}
+    try:
+        username = _clean_username(username)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    User = get_user_model()
+    try:
+        password_validation.validate_password(password, user=User(username=username))
+    except ValidationError as exc:
+        errors["password"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    try:
+        # A savepoint, so that the surrounding transaction survives the insert failing.
+        with transaction.atomic():
+            user = User.objects.create_user(username=username, password=password)
+    except IntegrityError:
+        # Race: another request took the name between the check and the insert.
+        raise ValidationError(
+            {"username": f"The user name {username!r} is already taken."}
+        ) from None
+    operator.user = user
+    operator.save(update_fields=["user"])
+    return user
+
+
+@transaction.atomic
+def operator_login_remove(*, operator_id: int) -> Operator:
+    """Take an operator's login away: its user is deleted (its sessions end with it).
+
+    A staff user linked to an operator (possible through the admin) is a supervisor's
+    account: it is only unlinked, never deleted from here.
+    """
+    operator = Operator.objects.select_for_update().filter(pk=operator_id).first()
+    if operator is None:
+        raise Operator.DoesNotExist(f"There is no operator with id {operator_id}.")
+    if operator.user_id is None:
+        return operator
+    user = get_user_model().objects.get(pk=operator.user_id)
+    operator.user = None
+    operator.save(update_fields=["user"])
+    if not (user.is_staff or user.is_superuser):
+        user.delete()
+    return operator
+
+
+# --- an operator's own work (its workspace) -----------------------------------------
+
+
+def _lock_own_contact(operator_id: int, contact_id: int) -> None:
+    """Lock the contact if it is the operator's, else raise Contact.DoesNotExist.
+
+    Race prevented: the contact being handed to someone else (a requeue, a reassignment)
+    between the operator loading its page and acting on it. The check holds the contact's
+    lock, the first lock of the engine's order, until the action commits.
+    """
+    owned = (
+        Contact.objects.select_for_update()
+        .filter(pk=contact_id, operator_id=operator_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if owned is None:
+        raise Contact.DoesNotExist(f"Operator {operator_id} has no contact {contact_id}.")
+
+
+@transaction.atomic
+def operator_contact_respond(*, operator_id: int, contact_id: int) -> Contact:
+    """contact_respond, for the operator's own contact only."""
+    _lock_own_contact(operator_id, contact_id)
+    return contact_respond(contact_id=contact_id)
+
+
+@transaction.atomic
+def operator_contact_close(
+    *,
+    operator_id: int,
+    contact_id: int,
+    outcome: str | None,
+    note: str = "",
+    rng: random.Random | None = None,
+) -> Contact:
+    """contact_close, for the operator's own contact only."""
+    _lock_own_contact(operator_id, contact_id)
+    return contact_close(contact_id=contact_id, outcome=outcome, note=note, rng=rng)
 
 
 # --- sources and weights ----------------------------------------------------------

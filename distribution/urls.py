@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from .numbers import parse_id
-from .views import contacts, dashboard, health, leads, operators, sources
+from .views import contacts, dashboard, health, leads, my, operators, sources
 
 
 class IdConverter:
@@ -63,4 +63,13 @@ urlpatterns = [
     path("contacts/<id:contact_id>/reassign/", contacts.contact_reassign, name="contact_reassign"),
     path("leads/", leads.lead_list, name="lead_list"),
     path("leads/<id:lead_id>/", leads.lead_detail, name="lead_detail"),
+    # The operator's workspace (distribution/permissions.py: operators only).
+    path("my/", my.my_workspace, name="my"),
+    path("my/presence/", my.my_presence, name="my_presence"),
+    path(
+        "my/contacts/<id:contact_id>/respond/",
+        my.my_contact_respond,
+        name="my_contact_respond",
+    ),
+    path("my/contacts/<id:contact_id>/close/", my.my_contact_close, name="my_contact_close"),
 ]

@@ -39,3 +39,12 @@ def is_fragment(response) -> bool:
     """An htmx fragment: no page around it."""
     html = response.content.decode()
     return "<html" not in html and "<body" not in html
+
+
+def as_operator(client: Client, operator, username: str = "op") -> Client:
+    """Logged in as the login of `operator` (a user linked to it, not staff)."""
+    user = get_user_model().objects.create_user(username, password="unused-pass-3")
+    operator.user = user
+    operator.save(update_fields=["user"])
+    client.force_login(user)
+    return client

@@ -1,4 +1,4 @@
-"""The account pages: logging out, changing one's password, and a reset by e-mail.
+"""The account pages: logging in and out, changing one's password, and a reset by e-mail.
 
 Only what the product uses is served (docs/permissions.md): a password change for its
 users, and a reset link only when e-mail is configured, a few requests per client an hour.
@@ -13,12 +13,23 @@ from django.contrib.auth import views as auth_views
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from crm.proxy import client_ip
 
-from ..permissions import View, product_user_required
+from ..permissions import View, is_operator, product_user_required
 
 RESET_WINDOW_SECONDS = 3600
+
+
+class LoginView(auth_views.LoginView):
+    """Without a `next`, an operator lands on its workspace and a supervisor on the dashboard
+    (LOGIN_REDIRECT_URL): every page of the one is 403 to the other."""
+
+    def get_default_redirect_url(self) -> str:
+        if is_operator(self.request.user):
+            return reverse("distribution:my")
+        return super().get_default_redirect_url()
 
 
 class LogoutView(auth_views.LogoutView):

@@ -1,7 +1,11 @@
-"""Demo data for a first look: a few sources, operators, weights, leads and contacts."""
+"""Demo data for a first look: a few sources, operators, weights, leads and contacts, and
+logins for some of the operators (only for a demo: see DEMO_OPERATOR_PASSWORD)."""
 
+import os
 import random
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -14,6 +18,11 @@ SOURCES = {
     "Website form": {"Alice Martin": 1, "Chen Wei": 1, "Dana Novak": 2},
     "Facebook ads": {"Bruno Costa": 2, "Dana Novak": 1},
 }
+# Demo operators that get a login: {operator name: user name}.
+DEMO_LOGINS = {"Alice Martin": "alice", "Bruno Costa": "bruno", "Chen Wei": "chen"}
+# Their password when DEMO_OPERATOR_PASSWORD is not set, in DEBUG only: a demo database on
+# the developer's machine, never a deployment (DEBUG=0 needs the variable).
+DEMO_OPERATOR_PASSWORD = "demo-operator-pass"
 
 
 class Command(BaseCommand):
@@ -22,11 +31,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--contacts", type=int, default=24)
 
-    @transaction.atomic
     def handle(self, *args, contacts: int, **options) -> None:
         if Operator.objects.exists() or Source.objects.exists():
             self.stdout.write("Demo data skipped: the database already has operators or sources.")
-            return
+        else:
+            self._load(contacts)
+        self._logins()
+
+    @transaction.atomic
+    def _load(self, contacts: int) -> None:
         rng = random.Random(2026)
         operators = {
             name: services.operator_create(name=name, workload_limit=limit)
@@ -56,4 +69,35 @@ class Command(BaseCommand):
                 f"Demo data loaded: {len(operators)} operators, {len(sources)} sources, "
                 f"{contacts} contacts."
             )
+        )
+
+    def _logins(self) -> None:
+        """Give the demo operators a login if they have none; say how to log in as one."""
+        from_env = os.environ.get("DEMO_OPERATOR_PASSWORD", "")
+        password = from_env or (DEMO_OPERATOR_PASSWORD if settings.DEBUG else "")
+        if not password:
+            self.stdout.write(
+                "Demo operators have no logins: set DEMO_OPERATOR_PASSWORD (or DEBUG=1) to give "
+                "them some."
+            )
+            return
+        User = get_user_model()
+        for name, username in DEMO_LOGINS.items():
+            operator = Operator.objects.filter(name=name, user__isnull=True).first()
+            if operator and not User.objects.filter(username__iexact=username).exists():
+                services.operator_login_create(
+                    operator_id=operator.pk, username=username, password=password
+                )
+        usernames = list(
+            Operator.objects.filter(
+                name__in=list(DEMO_LOGINS), user__username__in=list(DEMO_LOGINS.values())
+            ).values_list("user__username", flat=True)
+        )
+        if not usernames:
+            return
+        shown = "the password in DEMO_OPERATOR_PASSWORD" if from_env else f"password {password!r}"
+        names = ", ".join(repr(u) for u in sorted(usernames))
+        self.stdout.write(
+            f"Operators log in at http://127.0.0.1:8000/accounts/login/ as {names} with "
+            f"{shown} (unless they changed it); they land on their workspace, /my/."
         )
