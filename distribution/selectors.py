@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from . import shifts
-from .models import Contact, Lead, Operator, Source, SourceOperatorConfig
+from .models import Contact, Lead, Operator, ShiftHours, Source, SourceOperatorConfig
 
 OPEN = Q(status=Contact.Status.OPEN)
 
@@ -75,6 +75,14 @@ def operator_list() -> QuerySet[OperatorWithLoad]:
 
 def operator_get(operator_id: int) -> OperatorWithLoad:
     return operator_list().get(pk=operator_id)
+
+
+def operator_schedule(operator_id: int) -> dict:
+    """An operator's weekly working hours: {"time_zone", "hours": [ShiftHours...]} by
+    weekday and start (no hours: always on shift). Operator.DoesNotExist when unknown."""
+    time_zone = Operator.objects.values_list("time_zone", flat=True).get(pk=operator_id)
+    hours = ShiftHours.objects.filter(operator_id=operator_id).order_by("weekday", "start")
+    return {"time_zone": time_zone, "hours": list(hours)}
 
 
 def source_list() -> QuerySet[Source]:

@@ -32,6 +32,9 @@ class ApiClient:
     def patch(self, path: str, body: Any = None, **kwargs):
         return self._send("patch", path, body, **kwargs)
 
+    def put(self, path: str, body: Any = None, **kwargs):
+        return self._send("put", path, body, **kwargs)
+
     def _send(
         self,
         method: str,

@@ -14,7 +14,10 @@ CONTACT_KEYS = {
     "message",
     "created_at",
     "assigned_at",
+    "responded_at",
     "closed_at",
+    "outcome",
+    "note",
 }
 
 
@@ -53,6 +56,8 @@ def test_register_answers_201_with_the_assigned_contact(api, make_operator, make
     assert is_iso_with_zone(body["created_at"])
     assert is_iso_with_zone(body["assigned_at"])
     assert body["closed_at"] is None
+    assert body["responded_at"] is None
+    assert (body["outcome"], body["note"]) == (None, "")
     assert lead.name == "Alice"
 
 
@@ -327,3 +332,133 @@ def test_invisible_characters_around_an_identifier_do_not_make_another_lead(
 
     assert response.status_code == 201
     assert Lead.objects.count() == 1
+
+
+# --- responses and outcomes -------------------------------------------------------
+
+
+def test_respond_records_the_first_response_once(api, make_operator, make_source, register):
+    contact = register(make_source(weights={make_operator(): 1}))
+
+    first = api.post(f"/api/contacts/{contact.pk}/respond")
+
+    assert first.status_code == 200
+    body = json_of(first)
+    assert is_iso_with_zone(body["responded_at"])
+    assert body["status"] == "open"
+    stored = Contact.objects.get(pk=contact.pk).responded_at
+    assert stored is not None
+    second = api.post(f"/api/contacts/{contact.pk}/respond")
+    assert second.status_code == 200
+    assert json_of(second) == body
+    assert Contact.objects.get(pk=contact.pk).responded_at == stored
+
+
+def test_respond_to_a_queued_contact_is_a_422_and_changes_nothing(api, make_source, register):
+    contact = register(make_source())
+
+    response = api.post(f"/api/contacts/{contact.pk}/respond")
+
+    assert response.status_code == 422
+    assert "queued" in json_of(response)["detail"] + str(json_of(response)["errors"])
+    assert Contact.objects.get(pk=contact.pk).responded_at is None
+
+
+def test_respond_to_a_contact_closed_unanswered_is_a_422(api, make_operator, make_source, register):
+    contact = register(make_source(weights={make_operator(): 1}))
+    api.post(f"/api/contacts/{contact.pk}/close")
+
+    response = api.post(f"/api/contacts/{contact.pk}/respond")
+
+    assert response.status_code == 422
+    assert "closed" in str(json_of(response)["errors"])
+    assert Contact.objects.get(pk=contact.pk).responded_at is None
+
+
+def test_respond_after_close_of_an_answered_contact_changes_nothing(
+    api, make_operator, make_source, register
+):
+    contact = register(make_source(weights={make_operator(): 1}))
+    answered = json_of(api.post(f"/api/contacts/{contact.pk}/respond"))["responded_at"]
+    api.post(f"/api/contacts/{contact.pk}/close")
+
+    response = api.post(f"/api/contacts/{contact.pk}/respond")
+
+    assert response.status_code == 200
+    assert json_of(response)["responded_at"] == answered
+
+
+@pytest.mark.parametrize("contact_id", ["424242", "01", "1_0"])
+def test_respond_to_an_unknown_contact_is_a_404(api, contact_id):
+    assert api.post(f"/api/contacts/{contact_id}/respond").status_code == 404
+
+
+def test_respond_takes_no_body(api, make_operator, make_source, register):
+    contact = register(make_source(weights={make_operator(): 1}))
+
+    response = api.post(f"/api/contacts/{contact.pk}/respond", {"at": "2020-01-01T00:00:00Z"})
+
+    assert response.status_code == 422
+    assert Contact.objects.get(pk=contact.pk).responded_at is None
+
+
+def test_close_with_an_outcome_and_a_note_stores_both(api, make_operator, make_source, register):
+    contact = register(make_source(weights={make_operator(): 1}))
+
+    response = api.post(
+        f"/api/contacts/{contact.pk}/close", {"outcome": "won", "note": "  Signed the deal  "}
+    )
+
+    assert response.status_code == 200
+    body = json_of(response)
+    assert (body["status"], body["outcome"], body["note"]) == ("closed", "won", "Signed the deal")
+    stored = Contact.objects.get(pk=contact.pk)
+    assert (stored.outcome, stored.note) == ("won", "Signed the deal")
+
+
+def test_close_with_only_an_outcome_or_an_empty_body(api, make_operator, make_source, register):
+    source = make_source(weights={make_operator(): 1})
+    first, second = register(source), register(source)
+
+    assert json_of(api.post(f"/api/contacts/{first.pk}/close", {"outcome": "spam"}))["outcome"] == (
+        "spam"
+    )
+    body = json_of(api.post(f"/api/contacts/{second.pk}/close", {}))
+    assert (body["status"], body["outcome"], body["note"]) == ("closed", None, "")
+
+
+def test_closing_a_closed_contact_again_keeps_its_first_outcome(
+    api, make_operator, make_source, register
+):
+    contact = register(make_source(weights={make_operator(): 1}))
+    first = json_of(api.post(f"/api/contacts/{contact.pk}/close", {"outcome": "lost"}))
+
+    second = api.post(f"/api/contacts/{contact.pk}/close", {"outcome": "won", "note": "later"})
+
+    assert second.status_code == 200
+    assert json_of(second) == first
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"outcome": "maybe"}, "outcome"),
+        ({"outcome": "WON"}, "outcome"),
+        ({"outcome": 1}, "outcome"),
+        ({"note": "n" * 2001}, "note"),
+        ({"note": "a\x00b"}, "note"),
+        ({"note": None}, "note"),
+        ({"outcome": "won", "status": "open"}, "status"),
+        ([], "body"),
+    ],
+)
+def test_a_bad_close_body_is_a_422_and_leaves_the_contact_open(
+    api, make_operator, make_source, register, body, field
+):
+    contact = register(make_source(weights={make_operator(): 1}))
+
+    response = api.post(f"/api/contacts/{contact.pk}/close", body)
+
+    assert response.status_code == 422
+    assert field in json_of(response)["errors"]
+    assert Contact.objects.get(pk=contact.pk).is_open

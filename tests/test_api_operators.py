@@ -1,9 +1,23 @@
-import pytest
+from datetime import time
+from typing import get_args
 
-from distribution.models import Contact, Operator
+import pytest
+from django.utils import timezone
+
+from distribution import services
+from distribution.api import schemas
+from distribution.models import Contact, Operator, Presence, ShiftHours
 from tests.api_support import ApiClient, json_of, query_count
 
-OPERATOR_KEYS = {"id", "name", "is_active", "workload_limit", "open_contacts"}
+OPERATOR_KEYS = {
+    "id",
+    "name",
+    "is_active",
+    "workload_limit",
+    "open_contacts",
+    "presence",
+    "on_shift",
+}
 
 
 @pytest.fixture
@@ -131,6 +145,8 @@ def test_get_operator_answers_the_operator(api, make_operator):
         "is_active": True,
         "workload_limit": 4,
         "open_contacts": 0,
+        "presence": "available",
+        "on_shift": True,
     }
 
 
@@ -252,3 +268,292 @@ def test_renaming_to_a_name_taken_in_another_case_beyond_ascii_is_a_409(api, mak
     assert response.status_code == 409
     other.refresh_from_db()
     assert other.name == "Zoé"
+
+
+# --- presence, requeue and working hours ------------------------------------------
+
+
+def test_patch_presence_changes_it_and_answers_the_operator(api, make_operator):
+    operator = make_operator("Ann")
+
+    response = api.patch(f"/api/operators/{operator.pk}", {"presence": "away"})
+
+    assert response.status_code == 200
+    assert json_of(response)["presence"] == "away"
+    operator.refresh_from_db()
+    assert operator.presence == Presence.AWAY
+
+
+def test_going_away_keeps_open_contacts_by_default(api, make_operator, make_source, register):
+    ann, bob = make_operator("Ann"), make_operator("Bob", active=False)
+    source = make_source(weights={ann: 1, bob: 1})
+    contact = register(source)
+    services.operator_update(operator_id=bob.pk, is_active=True)
+
+    body = json_of(api.patch(f"/api/operators/{ann.pk}", {"presence": "offline"}))
+
+    assert body["open_contacts"] == 1
+    assert Contact.objects.get(pk=contact.pk).operator_id == ann.pk
+
+
+def test_going_away_with_requeue_hands_open_contacts_to_those_eligible(
+    api, make_operator, make_source, register
+):
+    ann, bob = make_operator("Ann"), make_operator("Bob", active=False)
+    source = make_source(weights={ann: 1, bob: 1})
+    contacts = [register(source), register(source)]
+    services.operator_update(operator_id=bob.pk, is_active=True)
+    assert {c.operator_id for c in contacts} == {ann.pk}
+
+    response = api.patch(
+        f"/api/operators/{ann.pk}", {"presence": "away", "requeue_open_contacts": True}
+    )
+
+    assert response.status_code == 200
+    assert json_of(response)["open_contacts"] == 0
+    assert set(Contact.objects.values_list("operator_id", flat=True)) == {bob.pk}
+
+
+def test_requeue_on_deactivation_queues_contacts_nobody_can_take(
+    api, make_operator, make_source, register
+):
+    ann = make_operator("Ann")
+    contact = register(make_source(weights={ann: 1}))
+
+    body = json_of(
+        api.patch(f"/api/operators/{ann.pk}", {"is_active": False, "requeue_open_contacts": True})
+    )
+
+    assert body["open_contacts"] == 0
+    assert Contact.objects.get(pk=contact.pk).is_queued
+
+
+def test_requeue_while_staying_eligible_moves_nothing(api, make_operator, make_source, register):
+    ann = make_operator("Ann")
+    contact = register(make_source(weights={ann: 1}))
+
+    body = json_of(
+        api.patch(f"/api/operators/{ann.pk}", {"workload_limit": 5, "requeue_open_contacts": True})
+    )
+
+    assert body["open_contacts"] == 1
+    assert Contact.objects.get(pk=contact.pk).operator_id == ann.pk
+
+
+def test_becoming_available_drains_the_queue_to_the_operator(
+    api, make_operator, make_source, register
+):
+    ann = make_operator("Ann")
+    services.operator_update(operator_id=ann.pk, presence="away")
+    contact = register(make_source(weights={ann: 1}))
+    assert contact.is_queued
+
+    body = json_of(api.patch(f"/api/operators/{ann.pk}", {"presence": "available"}))
+
+    assert body["open_contacts"] == 1
+    assert Contact.objects.get(pk=contact.pk).operator_id == ann.pk
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"presence": "busy"}, "presence"),
+        ({"presence": None}, "presence"),
+        ({"presence": "AWAY"}, "presence"),
+        ({"presence": "away", "requeue_open_contacts": "yes"}, "requeue_open_contacts"),
+        ({"presence": "away", "requeue_open_contacts": None}, "requeue_open_contacts"),
+        ({"presence": "away", "on_shift": False}, "on_shift"),
+    ],
+)
+def test_a_bad_presence_patch_is_a_422_and_changes_nothing(
+    api, make_operator, make_source, register, body, field
+):
+    ann = make_operator("Ann")
+    contact = register(make_source(weights={ann: 1}))
+
+    response = api.patch(f"/api/operators/{ann.pk}", body)
+
+    assert response.status_code == 422
+    assert field in json_of(response)["errors"]
+    ann.refresh_from_db()
+    assert ann.presence == Presence.AVAILABLE
+    assert Contact.objects.get(pk=contact.pk).operator_id == ann.pk
+
+
+def schedule_url(operator) -> str:
+    return f"/api/operators/{operator.pk}/schedule"
+
+
+def test_an_operator_without_hours_has_an_empty_schedule_and_is_on_shift(api, make_operator):
+    ann = make_operator("Ann")
+
+    assert json_of(api.get(schedule_url(ann))) == {"time_zone": "UTC", "hours": []}
+    assert json_of(api.get(f"/api/operators/{ann.pk}"))["on_shift"] is True
+
+
+def test_put_schedule_stores_it_and_get_answers_it(api, make_operator):
+    ann = make_operator("Ann")
+    schedule = {
+        "time_zone": "Europe/Berlin",
+        "hours": [
+            {"weekday": 4, "start": "13:00", "end": "18:00"},
+            {"weekday": 0, "start": "09:00", "end": "17:30"},
+            {"weekday": 0, "start": "18:00", "end": "00:00"},
+        ],
+    }
+
+    response = api.put(schedule_url(ann), schedule)
+
+    assert response.status_code == 200
+    expected = {
+        "time_zone": "Europe/Berlin",
+        "hours": [
+            {"weekday": 0, "start": "09:00", "end": "17:30"},
+            {"weekday": 0, "start": "18:00", "end": "00:00"},
+            {"weekday": 4, "start": "13:00", "end": "18:00"},
+        ],
+    }
+    assert json_of(response) == expected
+    assert json_of(api.get(schedule_url(ann))) == expected
+    assert list(ShiftHours.objects.filter(operator=ann).values_list("weekday", "start", "end")) == [
+        (0, time(9, 0), time(17, 30)),
+        (0, time(18, 0), time(0, 0)),
+        (4, time(13, 0), time(18, 0)),
+    ]
+
+
+def test_24_00_as_an_end_is_midnight(api, make_operator):
+    ann = make_operator("Ann")
+
+    body = json_of(
+        api.put(
+            schedule_url(ann),
+            {"time_zone": "UTC", "hours": [{"weekday": 6, "start": "20:00", "end": "24:00"}]},
+        )
+    )
+
+    assert body["hours"] == [{"weekday": 6, "start": "20:00", "end": "00:00"}]
+    assert ShiftHours.objects.get(operator=ann).end == time(0, 0)
+
+
+def test_an_operator_whose_hours_exclude_now_is_off_shift(api, make_operator):
+    ann = make_operator("Ann")
+    # Every day except the one of this moment in UTC: off shift now, whenever the test runs.
+    today = timezone.now().weekday()
+    hours = [{"weekday": day, "start": "00:00", "end": "00:00"} for day in range(7) if day != today]
+
+    api.put(schedule_url(ann), {"time_zone": "UTC", "hours": hours})
+
+    assert json_of(api.get(f"/api/operators/{ann.pk}"))["on_shift"] is False
+    assert json_of(api.get("/api/operators/"))["items"][0]["on_shift"] is False
+
+
+def test_an_empty_schedule_removes_the_hours(api, make_operator):
+    ann = make_operator("Ann")
+    api.put(
+        schedule_url(ann),
+        {"time_zone": "Asia/Tokyo", "hours": [{"weekday": 1, "start": "09:00", "end": "10:00"}]},
+    )
+
+    response = api.put(schedule_url(ann), {"time_zone": "Asia/Tokyo", "hours": []})
+
+    assert json_of(response) == {"time_zone": "Asia/Tokyo", "hours": []}
+    assert not ShiftHours.objects.filter(operator=ann).exists()
+    assert json_of(api.get(f"/api/operators/{ann.pk}"))["on_shift"] is True
+
+
+def hours(*ranges) -> list[dict]:
+    return [{"weekday": d, "start": s, "end": e} for d, s, e in ranges]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({"time_zone": "Mars/Olympus", "hours": []}, "time_zone", "time zone"),
+        ({"time_zone": "", "hours": []}, "time_zone", "time zone"),
+        ({"time_zone": "utc", "hours": []}, "time_zone", "time zone"),
+        ({"time_zone": "UTC\x00", "hours": []}, "time_zone", ""),
+        ({"time_zone": "x" * 65, "hours": []}, "time_zone", ""),
+        ({"time_zone": 1, "hours": []}, "time_zone", ""),
+        ({"hours": []}, "time_zone", ""),
+        ({"time_zone": "UTC"}, "hours", ""),
+        ({"time_zone": "UTC", "hours": hours((7, "09:00", "10:00"))}, "hours.0.weekday", ""),
+        ({"time_zone": "UTC", "hours": hours((-1, "09:00", "10:00"))}, "hours.0.weekday", ""),
+        ({"time_zone": "UTC", "hours": hours(("1", "09:00", "10:00"))}, "hours.0.weekday", ""),
+        ({"time_zone": "UTC", "hours": hours((1, "9:00", "10:00"))}, "hours.0.start", "HH:MM"),
+        ({"time_zone": "UTC", "hours": hours((1, "09:60", "10:00"))}, "hours.0.start", "HH:MM"),
+        ({"time_zone": "UTC", "hours": hours((1, "24:00", "10:00"))}, "hours.0.start", "HH:MM"),
+        ({"time_zone": "UTC", "hours": hours((1, "09:00:00", "10:00"))}, "hours.0.start", ""),
+        ({"time_zone": "UTC", "hours": hours((1, "09:00", "25:00"))}, "hours.0.end", "HH:MM"),
+        ({"time_zone": "UTC", "hours": hours((1, "09:00", "24:01"))}, "hours.0.end", "HH:MM"),
+        ({"time_zone": "UTC", "hours": hours((1, "09:00", 10))}, "hours.0.end", ""),
+        ({"time_zone": "UTC", "hours": hours((1, "10:00", "09:00"))}, "hours", "before it starts"),
+        ({"time_zone": "UTC", "hours": hours((1, "10:00", "10:00"))}, "hours", "before it starts"),
+        (
+            {"time_zone": "UTC", "hours": hours((1, "09:00", "12:00"), (1, "11:00", "13:00"))},
+            "hours",
+            "overlap",
+        ),
+        (
+            {"time_zone": "UTC", "hours": hours((1, "20:00", "00:00"), (1, "22:00", "23:00"))},
+            "hours",
+            "overlap",
+        ),
+        (
+            {"time_zone": "UTC", "hours": [{"weekday": 1, "start": "09:00"}]},
+            "hours.0.end",
+            "",
+        ),
+        (
+            {"time_zone": "UTC", "hours": hours((1, "09:00", "10:00")), "extra": 1},
+            "extra",
+            "",
+        ),
+        ({"time_zone": "UTC", "hours": hours(*[(1, "09:00", "10:00")] * 200)}, "hours", ""),
+    ],
+)
+def test_a_bad_schedule_is_a_422_that_says_what_and_changes_nothing(
+    api, make_operator, body, field, words
+):
+    ann = make_operator("Ann")
+    before = {"time_zone": "Europe/Paris", "hours": hours((2, "08:00", "12:00"))}
+    api.put(schedule_url(ann), before)
+
+    response = api.put(schedule_url(ann), body)
+
+    assert response.status_code == 422
+    errors = json_of(response)["errors"]
+    assert field in errors, errors
+    assert words.lower() in " ".join(errors[field]).lower()
+    assert json_of(api.get(schedule_url(ann))) == before
+
+
+@pytest.mark.parametrize("method", ["get", "put"])
+def test_the_schedule_of_an_unknown_operator_is_a_404(api, method):
+    response = getattr(api, method)(
+        "/api/operators/424242/schedule", {"time_zone": "UTC", "hours": []}
+    )
+
+    assert response.status_code == 404
+    assert "detail" in json_of(response)
+
+
+def test_list_operators_with_schedules_takes_the_same_number_of_queries(api, make_operator):
+    def request():
+        return api.get("/api/operators/")
+
+    services.operator_set_schedule(
+        operator_id=make_operator().pk, time_zone="UTC", hours=[(0, time(9), time(17))]
+    )
+    few = query_count(request)
+    for _ in range(10):
+        services.operator_set_schedule(
+            operator_id=make_operator().pk, time_zone="UTC", hours=[(1, time(9), time(17))]
+        )
+
+    assert query_count(request) == few
+
+
+def test_the_api_names_the_same_presences_and_outcomes_as_the_models():
+    assert set(get_args(schemas.PresenceName)) == set(Presence.values)
+    assert set(get_args(schemas.OutcomeName)) == set(Contact.Outcome.values)

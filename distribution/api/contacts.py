@@ -1,4 +1,4 @@
-"""/api/contacts/: register a lead's request, list contacts, close one."""
+"""/api/contacts/: register a lead's request, list contacts, respond to one, close one."""
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -11,12 +11,14 @@ from distribution.models import Contact
 from .errors import ONE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from .paging import page_of
 from .schemas import (
+    ContactCloseIn,
     ContactCreateIn,
     ContactFilters,
     ContactOut,
     ContactPage,
     ErrorOut,
     IdParam,
+    NoBody,
     PageParams,
 )
 
@@ -50,12 +52,31 @@ def get_contact(request: HttpRequest, contact_id: Path[IdParam]):
     return get_object_or_404(_contacts(), pk=contact_id)
 
 
-@router.post("/{contact_id}/close", response={200: ContactOut, 404: ErrorOut, **WRITE_ERRORS})
-def close_contact(request: HttpRequest, contact_id: Path[IdParam]):
-    """Close a contact; its operator's freed slot goes to the oldest queued contact.
+@router.post("/{contact_id}/respond", response={200: ContactOut, 404: ErrorOut, **WRITE_ERRORS})
+def respond_to_contact(
+    request: HttpRequest, contact_id: Path[IdParam], payload: NoBody | None = None
+):
+    """Record the first response to the customer (a bot calls it when the operator answers).
 
-    Closing a closed contact changes nothing and answers it as it is.
+    Repeating it changes nothing and answers the contact as it is. A queued contact (no
+    operator yet) and a contact closed without a response are a 422.
     """
     get_object_or_404(Contact, pk=contact_id)
-    services.contact_close(contact_id=contact_id)
+    services.contact_respond(contact_id=contact_id)
+    return _contacts().get(pk=contact_id)
+
+
+@router.post("/{contact_id}/close", response={200: ContactOut, 404: ErrorOut, **WRITE_ERRORS})
+def close_contact(
+    request: HttpRequest, contact_id: Path[IdParam], payload: ContactCloseIn | None = None
+):
+    """Close a contact, optionally with an `outcome` and a `note` (the body may be left out);
+    its operator's freed slot goes to the oldest queued contact.
+
+    Closing a closed contact changes nothing (its outcome and note included) and answers
+    it as it is.
+    """
+    get_object_or_404(Contact, pk=contact_id)
+    close = payload or ContactCloseIn()
+    services.contact_close(contact_id=contact_id, outcome=close.outcome, note=close.note)
     return _contacts().get(pk=contact_id)

@@ -17,6 +17,8 @@ from .schemas import (
     OperatorPage,
     OperatorUpdateIn,
     PageParams,
+    ScheduleIn,
+    ScheduleOut,
     ValidationErrorOut,
 )
 
@@ -46,10 +48,37 @@ def get_operator(request: HttpRequest, operator_id: Path[IdParam]):
     response={200: OperatorOut, 404: ErrorOut, 409: ValidationErrorOut, **WRITE_ERRORS},
 )
 def update_operator(request: HttpRequest, operator_id: Path[IdParam], payload: OperatorUpdateIn):
-    """Change any of name, is_active, workload_limit; fields left out stay as they are.
+    """Change any of name, is_active, workload_limit, presence; fields left out stay as
+    they are.
 
-    Activating an operator or raising its limit assigns queued contacts at once.
+    Activating an operator, raising its limit or making it available assigns queued
+    contacts at once. With `"requeue_open_contacts": true`, an operator that the change
+    leaves unable to receive contacts (inactive, away, offline, off shift) returns its open
+    contacts to the queue, and they go at once, oldest first, to those eligible.
     """
     get_object_or_404(Operator, pk=operator_id)
     services.operator_update(operator_id=operator_id, **payload.model_dump(exclude_unset=True))
     return selectors.operator_get(operator_id)
+
+
+@router.get("/{operator_id}/schedule", response={200: ScheduleOut, **ONE_ERRORS})
+def get_schedule(request: HttpRequest, operator_id: Path[IdParam]):
+    """The operator's weekly working hours, in its time zone ([]: always on shift)."""
+    return selectors.operator_schedule(operator_id)
+
+
+@router.put("/{operator_id}/schedule", response={200: ScheduleOut, 404: ErrorOut, **WRITE_ERRORS})
+def put_schedule(request: HttpRequest, operator_id: Path[IdParam], payload: ScheduleIn):
+    """Replace the operator's weekly working hours (`"hours": []` removes them).
+
+    Outside its hours an operator receives no contacts; a range that starts now drains the
+    queue to it at once. A range ending before it starts, or two ranges of one weekday
+    that overlap, are a 422 and change nothing.
+    """
+    get_object_or_404(Operator, pk=operator_id)
+    services.operator_set_schedule(
+        operator_id=operator_id,
+        time_zone=payload.time_zone,
+        hours=[(h.weekday, h.start, h.end) for h in payload.hours],
+    )
+    return selectors.operator_schedule(operator_id)

@@ -7,20 +7,33 @@ type or a field the schema does not name is a 422, so that a typo such as
 ninja schemas, filled from model instances.
 """
 
-from datetime import datetime
+import re
+from datetime import datetime, time
 from typing import Annotated, Literal, TypeAlias
 
+from django.utils import timezone
 from ninja import Field, Schema
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    WithJsonSchema,
+)
 
+from distribution import allocation, shifts
 from distribution.models import (
     MAX_ID,
     MAX_IDENTIFIER_LENGTH,
     MAX_MESSAGE_LENGTH,
     MAX_NAME_LENGTH,
+    MAX_NOTE_LENGTH,
     MAX_SEARCH_LENGTH,
+    MAX_TIME_ZONE_LENGTH,
     MAX_WEIGHT,
     MAX_WORKLOAD_LIMIT,
+    Operator,
 )
 from distribution.numbers import parse_id, parse_int
 
@@ -29,6 +42,9 @@ MAX_LIMIT = 1000
 # Enough for every operator of a team; it also keeps `IN (...)` queries within what
 # SQLite accepts as bound parameters.
 MAX_WEIGHTS = 1000
+# Ranges of one weekly schedule: an hour-long range every hour of the week is already
+# more than anyone works.
+MAX_SHIFT_RANGES = 7 * 24
 
 
 def _storable(value: str) -> str:
@@ -94,11 +110,67 @@ def _int_text(value: object) -> object:
     return value
 
 
+_HH_MM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+_HH_MM_PATTERN = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
+# As an end, "24:00" is midnight at the end of the day, as "00:00" is (shifts.py).
+_END_PATTERN = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
+
+
+def _clock(value: object, *, end: bool = False) -> object:
+    if isinstance(value, str) and end and value == "24:00":
+        return shifts.MIDNIGHT
+    if not isinstance(value, str) or not _HH_MM.fullmatch(value):
+        allowed = '"HH:MM" (00:00 to 23:59, or 24:00 for midnight)' if end else '"HH:MM"'
+        raise ValueError(f"must be a time of day written {allowed}")
+    return time(int(value[:2]), int(value[3:]))
+
+
+def _time_zone(value: str) -> str:
+    if not shifts.is_time_zone(value):
+        raise ValueError(
+            f"unknown time zone {value!r}: use an IANA name such as Europe/Berlin or UTC"
+        )
+    return value
+
+
 Id: TypeAlias = Annotated[int, BeforeValidator(_integral), Field(ge=1, le=MAX_ID)]
 # An id in the path or the query string (text), read as numbers.py reads ids.
 IdParam: TypeAlias = Annotated[int, BeforeValidator(_id_text), Field(ge=1, le=MAX_ID)]
 Limit: TypeAlias = Annotated[int, BeforeValidator(_integral), Field(ge=0, le=MAX_WORKLOAD_LIMIT)]
 Weight: TypeAlias = Annotated[int, BeforeValidator(_integral), Field(ge=1, le=MAX_WEIGHT)]
+Weekday: TypeAlias = Annotated[
+    int, BeforeValidator(_integral), Field(ge=0, le=6, description="0 is Monday, 6 Sunday.")
+]
+ShiftStart: TypeAlias = Annotated[
+    time,
+    BeforeValidator(_clock),
+    WithJsonSchema({"type": "string", "pattern": _HH_MM_PATTERN, "examples": ["09:00"]}),
+]
+ShiftEnd: TypeAlias = Annotated[
+    time,
+    BeforeValidator(lambda value: _clock(value, end=True)),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _END_PATTERN,
+            "examples": ["17:30"],
+            "description": "00:00 (or 24:00) is midnight at the end of the day.",
+        }
+    ),
+]
+TimeZoneName: TypeAlias = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=MAX_TIME_ZONE_LENGTH),
+    Storable,
+    AfterValidator(_time_zone),
+]
+Note: TypeAlias = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_NOTE_LENGTH), Storable
+]
+# The values of models.Presence and models.Contact.Outcome (a test keeps them equal): a
+# Literal refuses "AWAY" in strict mode, where the enums would need a Python instance.
+PresenceName: TypeAlias = Literal["available", "away", "offline"]
+OutcomeName: TypeAlias = Literal["won", "lost", "spam", "other"]
 
 
 class Input(BaseModel):
@@ -159,6 +231,15 @@ class OperatorUpdateIn(Input):
     name: Name = None  # type: ignore[assignment]
     is_active: bool = None  # type: ignore[assignment]
     workload_limit: Limit = None  # type: ignore[assignment]
+    presence: PresenceName = None  # type: ignore[assignment]
+    requeue_open_contacts: bool = Field(
+        False,
+        description=(
+            "When the change leaves the operator unable to receive contacts (inactive, "
+            "away, offline, off shift), return its open contacts to the queue, where they "
+            "are handed at once, oldest first, to those eligible. Without it they stay."
+        ),
+    )
 
 
 class OperatorOut(Schema):
@@ -167,11 +248,52 @@ class OperatorOut(Schema):
     is_active: bool
     workload_limit: int
     open_contacts: int = Field(description="The operator's load: its open contacts.")
+    presence: PresenceName
+    on_shift: bool = Field(
+        description="Its working hours include this moment (always true without hours)."
+    )
+
+    @staticmethod
+    def resolve_on_shift(operator: Operator) -> bool:
+        return allocation.is_on_shift(operator, timezone.now())
 
 
 class OperatorPage(Schema):
     items: list[OperatorOut]
     count: int
+
+
+class ShiftIn(Input):
+    weekday: Weekday
+    start: ShiftStart
+    end: ShiftEnd
+
+
+class ScheduleIn(Input):
+    time_zone: TimeZoneName = Field(description="An IANA time zone, e.g. Europe/Berlin.")
+    hours: list[ShiftIn] = Field(
+        max_length=MAX_SHIFT_RANGES,
+        description="Weekly ranges in the time zone; [] removes the schedule (always on shift).",
+    )
+
+
+class ShiftOut(Schema):
+    weekday: int
+    start: str = Field(examples=["09:00"])
+    end: str = Field(examples=["17:30"], description="00:00 is midnight at the end of the day.")
+
+    @staticmethod
+    def resolve_start(hours) -> str:
+        return f"{hours.start:%H:%M}"
+
+    @staticmethod
+    def resolve_end(hours) -> str:
+        return f"{hours.end:%H:%M}"
+
+
+class ScheduleOut(Schema):
+    time_zone: str
+    hours: list[ShiftOut] = Field(description="By weekday and start; [] when it has none.")
 
 
 # --- sources ---------------------------------------------------------------------
@@ -236,7 +358,19 @@ class ContactOut(Schema):
     message: str
     created_at: datetime
     assigned_at: datetime | None
+    responded_at: datetime | None = Field(description="The first response to the customer.")
     closed_at: datetime | None
+    outcome: OutcomeName | None = Field(description="Set when it was closed with one.")
+    note: str
+
+
+class ContactCloseIn(Input):
+    outcome: OutcomeName | None = None
+    note: Note = ""
+
+
+class NoBody(Input):
+    """An operation that takes no data: an empty body, or `{}`."""
 
 
 class ContactPage(Schema):
