@@ -117,10 +117,47 @@ class OperatorNameForm(forms.Form):
         self.operator = operator
 
 
-class OperatorActiveForm(forms.Form):
+def requeue_label(open_contacts: int) -> str:
+    """The choice offered where an operator stops receiving contacts, with how many it concerns."""
+    if open_contacts == 1:
+        return "Return its open contact to the queue"
+    return f"Return its {open_contacts} open contacts to the queue"
+
+
+class RequeueChoice(forms.Form):
+    """The optional "return its open contacts to the queue" of a change that can make the
+    operator stop receiving contacts (services.operator_update does the rest)."""
+
+    requeue_open_contacts = forms.BooleanField(required=False)
+
+    def offer(self, operator: OperatorWithLoad, prefix: str) -> None:
+        self.auto_id = f"id_operator{operator.pk}_{prefix}%s"
+        self.fields["requeue_open_contacts"].label = requeue_label(operator.open_contacts)
+
+
+class OperatorActiveForm(RequeueChoice):
     # Sent as a hidden "true"/"false": the button says which state it asks for, so a
     # double click or a stale page never flips the operator back.
     is_active = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, operator: OperatorWithLoad | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if operator is not None:
+            self.offer(operator, "active_")
+
+
+class OperatorPresenceForm(RequeueChoice):
+    """An operator's presence, set by a supervisor from its row of the list."""
+
+    presence = forms.ChoiceField(choices=Presence.choices)
+
+    def __init__(self, *args: Any, operator: OperatorWithLoad, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"presence": operator.presence})
+        super().__init__(*args, **kwargs)
+        self.offer(operator, "")
+        self.operator = operator
+        # The list above the checkbox: presence first in the form's order.
+        self.order_fields(["presence", "requeue_open_contacts"])
 
 
 class SourceCreateForm(forms.Form):

@@ -43,6 +43,11 @@ urlpatterns = [
         name="operator_set_limit",
     ),
     path(
+        "operators/<id:operator_id>/presence/",
+        operators.operator_set_presence,
+        name="operator_set_presence",
+    ),
+    path(
         "operators/<id:operator_id>/name/",
         operators.operator_rename,
         name="operator_rename",

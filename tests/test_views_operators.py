@@ -1,11 +1,15 @@
 """/operators/: the list, adding operators, names, activation and limits changed in place."""
 
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django.asserts import assertContains
 
 from distribution import services
-from distribution.models import Contact, Operator
+from distribution.models import Contact, Operator, Presence
 from tests.views_support import HTMX, as_clerk, as_supervisor, is_fragment, queries_for
 
 LIST = "/operators/"
@@ -308,3 +312,212 @@ def test_an_operator_deleted_while_its_change_is_saved_is_a_404(
     )
 
     assert response.status_code == 404
+
+
+# --- presence, requeue, shifts ----------------------------------------------------
+
+
+def presence_url(operator) -> str:
+    return reverse("distribution:operator_set_presence", args=[operator.pk])
+
+
+def two_operators_with_contacts_on_ann(make_operator, make_source, register, n=2):
+    """Ann holds n open contacts; Bob, just activated, could take them."""
+    ann, bob = make_operator("Ann"), make_operator("Bob", active=False)
+    source = make_source(weights={ann: 1, bob: 1})
+    contacts = [register(source) for _ in range(n)]
+    services.operator_update(operator_id=bob.pk, is_active=True)
+    assert {c.operator_id for c in contacts} == {ann.pk}
+    return ann, bob, contacts
+
+
+def test_each_row_shows_the_presence_selected_and_a_form_to_change_it(
+    supervisor_client, make_operator
+):
+    ann = make_operator("Ann")
+    services.operator_update(operator_id=ann.pk, presence="away")
+    html = supervisor_client.get(LIST).content.decode()
+    assert f'<label for="id_operator{ann.pk}_presence">Presence</label>' in html
+    assert '<option value="away" selected>Away</option>' in html
+    assert presence_url(ann) in html
+
+
+def test_setting_presence_in_place_returns_only_the_row(supervisor_client, make_operator):
+    ann = make_operator("Ann")
+    response = supervisor_client.post(presence_url(ann), {"presence": "offline"}, **HTMX)
+    assert response.status_code == 200
+    assert is_fragment(response)
+    html = response.content.decode().strip()
+    assert html.startswith(f'<tr id="operator-{ann.pk}"')
+    assert '<option value="offline" selected>Offline</option>' in html
+    assert Operator.objects.get(pk=ann.pk).presence == Presence.OFFLINE
+
+
+def test_setting_presence_without_javascript_redirects_back_to_the_same_page(
+    supervisor_client, make_operator
+):
+    ann = make_operator("Ann")
+    response = supervisor_client.post(presence_url(ann) + "?page=2", {"presence": "away"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{LIST}?page=2"
+    assert Operator.objects.get(pk=ann.pk).presence == Presence.AWAY
+
+
+@pytest.mark.parametrize("presence", ["busy", "", "AWAY"])
+def test_a_bad_presence_shows_the_error_in_the_row_and_changes_nothing(
+    supervisor_client, make_operator, presence
+):
+    ann = make_operator("Ann")
+    response = supervisor_client.post(presence_url(ann), {"presence": presence}, **HTMX)
+    assert response.status_code == 422
+    assert is_fragment(response)
+    assert f'id="id_operator{ann.pk}_presence_errors"' in response.content.decode()
+    assert Operator.objects.get(pk=ann.pk).presence == Presence.AVAILABLE
+
+
+def test_a_bad_presence_without_javascript_shows_the_page_with_the_error(
+    supervisor_client, make_operator
+):
+    ann = make_operator("Ann")
+    response = supervisor_client.post(presence_url(ann), {"presence": "busy"})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "<html" in html and f'id="id_operator{ann.pk}_presence_errors"' in html
+    assert Operator.objects.get(pk=ann.pk).presence == Presence.AVAILABLE
+
+
+def test_presence_is_refused_to_anonymous_visitors_and_non_supervisors(client, make_operator):
+    ann = make_operator("Ann")
+    response = client.post(presence_url(ann), {"presence": "away"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert as_clerk(client).post(presence_url(ann), {"presence": "away"}).status_code == 403
+    assert Operator.objects.get(pk=ann.pk).presence == Presence.AVAILABLE
+
+
+def test_presence_by_get_is_refused(supervisor_client, make_operator):
+    ann = make_operator("Ann")
+    assert supervisor_client.get(presence_url(ann), {"presence": "away"}).status_code == 405
+    assert Operator.objects.get(pk=ann.pk).presence == Presence.AVAILABLE
+
+
+def test_the_requeue_choice_says_how_many_contacts_it_concerns(
+    supervisor_client, make_operator, make_source, register
+):
+    ann, bob, _ = two_operators_with_contacts_on_ann(make_operator, make_source, register, n=3)
+    html = supervisor_client.get(LIST).content.decode()
+    row = html.split(f'id="operator-{ann.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "Return its 3 open contacts to the queue" in row
+    other = html.split(f'id="operator-{bob.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "to the queue" not in other  # Bob holds nothing: no choice to offer.
+
+
+def test_going_away_keeps_the_open_contacts_by_default(
+    supervisor_client, make_operator, make_source, register
+):
+    ann, _, contacts = two_operators_with_contacts_on_ann(make_operator, make_source, register)
+    response = supervisor_client.post(presence_url(ann), {"presence": "away"}, **HTMX)
+    assert 'aria-label="2 of 10 open contacts"' in response.content.decode()
+    assert set(Contact.objects.values_list("operator_id", flat=True)) == {ann.pk}
+
+
+def test_going_away_with_requeue_hands_the_contacts_to_those_eligible(
+    supervisor_client, make_operator, make_source, register
+):
+    ann, bob, _ = two_operators_with_contacts_on_ann(make_operator, make_source, register)
+    response = supervisor_client.post(
+        presence_url(ann), {"presence": "away", "requeue_open_contacts": "on"}, **HTMX
+    )
+    assert response.status_code == 200
+    assert 'aria-label="0 of 10 open contacts"' in response.content.decode()
+    assert set(Contact.objects.values_list("operator_id", flat=True)) == {bob.pk}
+
+
+def test_deactivating_with_requeue_hands_the_contacts_to_those_eligible(
+    supervisor_client, make_operator, make_source, register
+):
+    ann, bob, _ = two_operators_with_contacts_on_ann(make_operator, make_source, register)
+    response = supervisor_client.post(
+        active_url(ann), {"is_active": "false", "requeue_open_contacts": "on"}, **HTMX
+    )
+    assert 'aria-label="0 of 10 open contacts"' in response.content.decode()
+    assert set(Contact.objects.values_list("operator_id", flat=True)) == {bob.pk}
+    assert not Operator.objects.get(pk=ann.pk).is_active
+
+
+def test_deactivating_without_requeue_keeps_the_contacts(
+    supervisor_client, make_operator, make_source, register
+):
+    ann, _, _ = two_operators_with_contacts_on_ann(make_operator, make_source, register)
+    supervisor_client.post(active_url(ann), {"is_active": "false"})
+    assert set(Contact.objects.values_list("operator_id", flat=True)) == {ann.pk}
+
+
+def test_becoming_available_drains_the_queue_and_the_row_shows_the_new_load(
+    supervisor_client, make_operator, make_source, register
+):
+    ann = make_operator("Ann", limit=3)
+    services.operator_update(operator_id=ann.pk, presence="away")
+    source = make_source(weights={ann: 1})
+    queued = [register(source) for _ in range(2)]
+    assert all(c.is_queued for c in queued)
+    response = supervisor_client.post(presence_url(ann), {"presence": "available"}, **HTMX)
+    assert 'aria-label="2 of 3 open contacts"' in response.content.decode()
+    assert set(Contact.objects.values_list("operator_id", flat=True)) == {ann.pk}
+
+
+def test_an_operator_without_hours_is_always_on_shift(supervisor_client, make_operator):
+    make_operator("Ann")
+    html = supervisor_client.get(LIST).content.decode()
+    assert "Always on shift" in html
+
+
+def test_the_row_says_until_when_the_shift_lasts_in_the_operators_zone(
+    supervisor_client, make_operator
+):
+    ann = make_operator("Ann")
+    changes_at = timezone.now() + timedelta(hours=2, seconds=30)
+    # Stored as the services store it; set directly so that the moment is known here.
+    Operator.objects.filter(pk=ann.pk).update(
+        time_zone="Asia/Kolkata", on_shift=True, shift_changes_at=changes_at
+    )
+    html = supervisor_client.get(LIST).content.decode()
+    local = changes_at.astimezone(ZoneInfo("Asia/Kolkata"))
+    row = html.split(f'id="operator-{ann.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "On shift" in row
+    assert f"{local:%H:%M} (in 2 h)" in row
+    assert "Asia/Kolkata" in row
+
+
+def test_an_operator_off_shift_shows_when_it_starts(supervisor_client, make_operator):
+    ann = make_operator("Ann")
+    changes_at = timezone.now() + timedelta(days=2, hours=3, seconds=30)
+    Operator.objects.filter(pk=ann.pk).update(
+        time_zone="America/New_York", on_shift=False, shift_changes_at=changes_at
+    )
+    html = supervisor_client.get(LIST).content.decode()
+    local = changes_at.astimezone(ZoneInfo("America/New_York"))
+    row = html.split(f'id="operator-{ann.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "Off shift" in row
+    assert f"starts {local:%a %H:%M} (in 2 d 3 h)" in row
+
+
+def test_the_list_with_presence_schedules_and_contacts_issues_the_same_queries(
+    supervisor_client, make_operator, make_source, register
+):
+    def grow(n):
+        operators = [make_operator(limit=2) for _ in range(n)]
+        for i, op in enumerate(operators):
+            services.operator_set_schedule(
+                operator_id=op.pk, time_zone="Europe/Berlin", hours=[(i % 7, time(9), time(17))]
+            )
+            services.operator_update(operator_id=op.pk, presence=["away", "offline"][i % 2])
+        source = make_source(weights={op: 1 for op in operators})
+        for _ in range(n):
+            register(source)
+
+    grow(2)
+    few = queries_for(lambda: supervisor_client.get(LIST))
+    grow(20)
+    many = queries_for(lambda: supervisor_client.get(LIST))
+    assert few == many

@@ -1,12 +1,15 @@
-"""/operators/: the list, adding an operator, and in-place renaming, activation and limits."""
+"""/operators/: the list, adding an operator, and in-place renaming, activation, limits and
+presence (with the choice to return the operator's open contacts to the queue)."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from .. import selectors, services
@@ -15,33 +18,49 @@ from ..forms import (
     OperatorCreateForm,
     OperatorLimitForm,
     OperatorNameForm,
+    OperatorPresenceForm,
     add_service_errors,
 )
 from ..http import HtmxHttpRequest
 from ..models import Operator
 from ..permissions import supervisor_required
+from ..selectors import OperatorWithLoad
 from .base import paginate, render_page
+from .shift_text import ShiftText
 
 TEMPLATE = "distribution/operators.html"
-RowForm = OperatorLimitForm | OperatorNameForm
+RowForm = OperatorLimitForm | OperatorNameForm | OperatorPresenceForm
 
 
 @dataclass
 class OperatorRow:
-    operator: Operator
+    operator: OperatorWithLoad
     limit_form: OperatorLimitForm
     name_form: OperatorNameForm
+    presence_form: OperatorPresenceForm
+    active_form: OperatorActiveForm
+    shift: ShiftText
 
     @classmethod
-    def of(cls, operator: Operator, bound: RowForm | None = None) -> "OperatorRow":
+    def of(
+        cls, operator: OperatorWithLoad, now: datetime, bound: RowForm | None = None
+    ) -> "OperatorRow":
         """The row's forms; `bound`, a submitted form with errors, replaces its kind in its row."""
         row = cls(
-            operator, OperatorLimitForm(operator=operator), OperatorNameForm(operator=operator)
+            operator,
+            OperatorLimitForm(operator=operator),
+            OperatorNameForm(operator=operator),
+            OperatorPresenceForm(operator=operator),
+            OperatorActiveForm(operator=operator),
+            ShiftText.of(operator, now),
         )
-        if isinstance(bound, OperatorLimitForm) and bound.operator.pk == operator.pk:
-            row.limit_form = bound
-        if isinstance(bound, OperatorNameForm) and bound.operator.pk == operator.pk:
-            row.name_form = bound
+        if bound is not None and bound.operator.pk == operator.pk:
+            if isinstance(bound, OperatorLimitForm):
+                row.limit_form = bound
+            elif isinstance(bound, OperatorNameForm):
+                row.name_form = bound
+            else:
+                row.presence_form = bound
         return row
 
 
@@ -54,7 +73,8 @@ def _page(
 ) -> HttpResponse:
     """The whole page; `bound` is a row's form with errors, shown in its operator's row."""
     page = paginate(request, selectors.operator_list())
-    rows = [OperatorRow.of(op, bound) for op in page]
+    now = timezone.now()
+    rows = [OperatorRow.of(op, now, bound) for op in page]
     context = {"page_obj": page, "rows": rows, "create_form": create_form}
     return render_page(request, TEMPLATE, context, status=status)
 
@@ -70,7 +90,7 @@ def _row(
     if not request.htmx:
         # Back to the page of the list the form was on (its action carries ?page=).
         return redirect(f"{reverse('distribution:operator_list')}?{request.GET.urlencode()}")
-    row = OperatorRow.of(_operator(operator_id), bound)
+    row = OperatorRow.of(_operator(operator_id), timezone.now(), bound)
     return render_page(request, TEMPLATE, {"row": row}, fragment="operator_row", status=status)
 
 
@@ -81,7 +101,7 @@ def _refused(request: HtmxHttpRequest, form: RowForm) -> HttpResponse:
     return _row(request, form.operator.pk, form, status=422)
 
 
-def _operator(operator_id: int) -> Operator:
+def _operator(operator_id: int) -> OperatorWithLoad:
     try:
         return selectors.operator_get(operator_id)
     except Operator.DoesNotExist:
@@ -122,7 +142,8 @@ def operator_create(request: HtmxHttpRequest) -> HttpResponse:
 def operator_set_active(request: HtmxHttpRequest, operator_id: int) -> HttpResponse:
     form = OperatorActiveForm(request.POST)
     form.is_valid()  # A BooleanField that may be false cannot be invalid.
-    _update(operator_id, is_active=form.cleaned_data["is_active"])
+    # With requeue_open_contacts, a deactivated operator's open contacts go back to the queue.
+    _update(operator_id, **form.cleaned_data)
     return _row(request, operator_id)
 
 
@@ -149,3 +170,9 @@ def operator_set_limit(request: HtmxHttpRequest, operator_id: int) -> HttpRespon
 @supervisor_required
 def operator_rename(request: HtmxHttpRequest, operator_id: int) -> HttpResponse:
     return _save_row_form(request, operator_id, OperatorNameForm)
+
+
+@require_POST
+@supervisor_required
+def operator_set_presence(request: HtmxHttpRequest, operator_id: int) -> HttpResponse:
+    return _save_row_form(request, operator_id, OperatorPresenceForm)
