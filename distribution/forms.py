@@ -3,18 +3,22 @@ The supervisors' forms. They check the shape of the input; the rules are checked
 services.py, whose ValidationErrors are put back on the form with `add_service_errors`.
 """
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import time
 from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
+from . import shifts
 from .models import (
     MAX_IDENTIFIER_LENGTH,
     MAX_MESSAGE_LENGTH,
     MAX_NAME_LENGTH,
     MAX_NOTE_LENGTH,
     MAX_SEARCH_LENGTH,
+    MAX_SHIFT_RANGES,
     MAX_WEIGHT,
     MAX_WORKLOAD_LIMIT,
     Contact,
@@ -158,6 +162,122 @@ class OperatorPresenceForm(RequeueChoice):
         self.operator = operator
         # The list above the checkbox: presence first in the form's order.
         self.order_fields(["presence", "requeue_open_contacts"])
+
+
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+_HH_MM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+class ClockField(forms.TimeField):
+    """A time of day written HH:MM, as <input type="time"> sends it. As the end of a range,
+    24:00 is accepted for midnight at the end of the day, which is stored as 00:00."""
+
+    widget = forms.TimeInput(attrs={"type": "time", "class": "input-time"}, format="%H:%M")
+
+    def __init__(self, *, end: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.end = end
+        written = "HH:MM (00:00 to 23:59, or 24:00 for midnight)" if end else "HH:MM"
+        self.error_messages["invalid"] = f"Enter a time of day as {written}."
+
+    def to_python(self, value: Any) -> time | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, time):
+            return value
+        text = str(value).strip()
+        if self.end and text == "24:00":
+            return shifts.MIDNIGHT
+        if not _HH_MM.fullmatch(text):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return time(int(text[:2]), int(text[3:]))
+
+
+class ShiftRowForm(forms.Form):
+    """One range of an operator's weekly hours: a row of the schedule page."""
+
+    weekday = forms.TypedChoiceField(
+        label="Day", coerce=int, choices=[("", "Choose a day"), *enumerate(WEEKDAYS)]
+    )
+    start = ClockField(label="Start")
+    end = ClockField(label="End", end=True, help_text="00:00 is midnight.")
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start is not None and end is not None and not shifts.ends_after(start, end):
+            self.add_error("end", "It ends before it starts (an end of 00:00 is midnight).")
+        return data
+
+
+class BaseShiftFormSet(forms.BaseFormSet):
+    """The rows of a weekly schedule; blank rows are ignored, ticked ones removed."""
+
+    default_error_messages = {
+        "too_many_forms": "At most %(num)d ranges a week: join the ones that follow each other.",
+    }
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "Remove"
+
+    def _kept(self) -> list[tuple[shifts.Hours, forms.Form]]:
+        """The filled rows not ticked for removal, each with the range it holds."""
+        return [
+            (
+                (
+                    form.cleaned_data["weekday"],
+                    form.cleaned_data["start"],
+                    form.cleaned_data["end"],
+                ),
+                form,
+            )
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+
+    def hours(self) -> list[shifts.Hours]:
+        """The ranges to store, once the formset is valid."""
+        return [key for key, _ in self._kept()]
+
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        # The rule is shifts.overlaps (services check it again); here each error goes next
+        # to the row that starts inside another one.
+        form_of: dict[shifts.Hours, forms.Form] = {}
+        for key, form in self._kept():
+            if key in form_of:
+                form.add_error("start", "The same range is already listed above.")
+            form_of[key] = form
+        for before, after in shifts.overlaps(form_of):
+            form_of[after].add_error(
+                "start",
+                f"Overlaps {before[1]:%H:%M}–{before[2]:%H:%M} on {WEEKDAYS[before[0]]}.",
+            )
+
+
+ShiftFormSet = forms.formset_factory(
+    ShiftRowForm,
+    formset=BaseShiftFormSet,
+    extra=3,
+    can_delete=True,
+    max_num=MAX_SHIFT_RANGES,
+    validate_max=True,
+)
+
+
+class ScheduleForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        help_text="The hours below are read in this zone, daylight saving included.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        zones = sorted(shifts.time_zone_names())
+        cast(forms.ChoiceField, self.fields["time_zone"]).choices = [(z, z) for z in zones]
 
 
 class SourceCreateForm(forms.Form):

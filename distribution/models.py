@@ -28,6 +28,9 @@ MAX_MESSAGE_LENGTH = 10_000
 MAX_NOTE_LENGTH = 2_000
 # IANA zone names ("America/Argentina/ComodRivadavia" is among the longest).
 MAX_TIME_ZONE_LENGTH = 64
+# Ranges of one operator's weekly schedule: an hour-long range every hour of the week is
+# already more than anyone works.
+MAX_SHIFT_RANGES = 7 * 24
 # A lead search is part of an identifier: never longer than one.
 MAX_SEARCH_LENGTH = MAX_IDENTIFIER_LENGTH
 # Case folding turns one character into up to three ("ß" -> "ss", "ΐ" -> three code

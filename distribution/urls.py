@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from .numbers import parse_id
-from .views import contacts, dashboard, health, leads, my, operators, sources
+from .views import contacts, dashboard, health, leads, my, operators, schedule, sources
 
 
 class IdConverter:
@@ -46,6 +46,11 @@ urlpatterns = [
         "operators/<id:operator_id>/presence/",
         operators.operator_set_presence,
         name="operator_set_presence",
+    ),
+    path(
+        "operators/<id:operator_id>/schedule/",
+        schedule.operator_schedule,
+        name="operator_schedule",
     ),
     path(
         "operators/<id:operator_id>/name/",

@@ -30,6 +30,7 @@ from distribution.models import (
     MAX_NAME_LENGTH,
     MAX_NOTE_LENGTH,
     MAX_SEARCH_LENGTH,
+    MAX_SHIFT_RANGES,
     MAX_TIME_ZONE_LENGTH,
     MAX_WEIGHT,
     MAX_WORKLOAD_LIMIT,
@@ -42,9 +43,6 @@ MAX_LIMIT = 1000
 # Enough for every operator of a team; it also keeps `IN (...)` queries within what
 # SQLite accepts as bound parameters.
 MAX_WEIGHTS = 1000
-# Ranges of one weekly schedule: an hour-long range every hour of the week is already
-# more than anyone works.
-MAX_SHIFT_RANGES = 7 * 24
 
 
 def _storable(value: str) -> str:
