@@ -1,8 +1,8 @@
-from datetime import time
+from datetime import UTC, datetime, time
 from typing import get_args
 
 import pytest
-from django.utils import timezone
+import time_machine
 
 from distribution import services
 from distribution.api import schemas
@@ -436,16 +436,19 @@ def test_24_00_as_an_end_is_midnight(api, make_operator):
     assert ShiftHours.objects.get(operator=ann).end == time(0, 0)
 
 
-def test_an_operator_whose_hours_exclude_now_is_off_shift(api, make_operator):
+def test_on_shift_reads_the_hours_in_the_operators_zone(api, make_operator):
     ann = make_operator("Ann")
-    # Every day except the one of this moment in UTC: off shift now, whenever the test runs.
-    today = timezone.now().weekday()
-    hours = [{"weekday": day, "start": "00:00", "end": "00:00"} for day in range(7) if day != today]
+    # Every day but Wednesday, all day.
+    hours = [{"weekday": day, "start": "00:00", "end": "00:00"} for day in range(7) if day != 2]
 
-    api.put(schedule_url(ann), {"time_zone": "UTC", "hours": hours})
+    # Wednesday 09:00 UTC: 10:00 on Wednesday in Berlin, 23:00 on Tuesday in Honolulu.
+    with time_machine.travel(datetime(2025, 3, 12, 9, 0, tzinfo=UTC), tick=False):
+        api.put(schedule_url(ann), {"time_zone": "Europe/Berlin", "hours": hours})
+        assert json_of(api.get(f"/api/operators/{ann.pk}"))["on_shift"] is False
+        assert json_of(api.get("/api/operators/"))["items"][0]["on_shift"] is False
 
-    assert json_of(api.get(f"/api/operators/{ann.pk}"))["on_shift"] is False
-    assert json_of(api.get("/api/operators/"))["items"][0]["on_shift"] is False
+        api.put(schedule_url(ann), {"time_zone": "Pacific/Honolulu", "hours": hours})
+        assert json_of(api.get(f"/api/operators/{ann.pk}"))["on_shift"] is True
 
 
 def test_an_empty_schedule_removes_the_hours(api, make_operator):

@@ -1,11 +1,10 @@
 """/operators/: the list, adding operators, names, activation and limits changed in place."""
 
-from datetime import time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
-from django.utils import timezone
 from pytest_django.asserts import assertContains
 
 from distribution import services
@@ -472,34 +471,51 @@ def test_an_operator_without_hours_is_always_on_shift(supervisor_client, make_op
     assert "Always on shift" in html
 
 
+# A Tuesday, 10:00 in UTC: 15:30 in Kolkata, 06:00 in New York.
+NOW = datetime(2025, 3, 11, 10, 0, tzinfo=UTC)
+
+
 def test_the_row_says_until_when_the_shift_lasts_in_the_operators_zone(
     supervisor_client, make_operator
 ):
     ann = make_operator("Ann")
-    changes_at = timezone.now() + timedelta(hours=2, seconds=30)
     # Stored as the services store it; set directly so that the moment is known here.
     Operator.objects.filter(pk=ann.pk).update(
-        time_zone="Asia/Kolkata", on_shift=True, shift_changes_at=changes_at
+        time_zone="Asia/Kolkata", on_shift=True, shift_changes_at=NOW + timedelta(hours=2)
     )
-    html = supervisor_client.get(LIST).content.decode()
-    local = changes_at.astimezone(ZoneInfo("Asia/Kolkata"))
+    with time_machine.travel(NOW, tick=False):
+        html = supervisor_client.get(LIST).content.decode()
     row = html.split(f'id="operator-{ann.pk}"', 1)[1].split("</tr>", 1)[0]
     assert "On shift" in row
-    assert f"{local:%H:%M} (in 2 h)" in row
+    assert "until 17:30 (in 2 h)" in row
     assert "Asia/Kolkata" in row
 
 
 def test_an_operator_off_shift_shows_when_it_starts(supervisor_client, make_operator):
     ann = make_operator("Ann")
-    changes_at = timezone.now() + timedelta(days=2, hours=3, seconds=30)
     Operator.objects.filter(pk=ann.pk).update(
-        time_zone="America/New_York", on_shift=False, shift_changes_at=changes_at
+        time_zone="America/New_York",
+        on_shift=False,
+        shift_changes_at=NOW + timedelta(days=2, hours=3, minutes=20),
     )
-    html = supervisor_client.get(LIST).content.decode()
-    local = changes_at.astimezone(ZoneInfo("America/New_York"))
+    with time_machine.travel(NOW, tick=False):
+        html = supervisor_client.get(LIST).content.decode()
     row = html.split(f'id="operator-{ann.pk}"', 1)[1].split("</tr>", 1)[0]
     assert "Off shift" in row
-    assert f"starts {local:%a %H:%M} (in 2 d 3 h)" in row
+    assert "starts Thu 09:20 (in 2 d 3 h)" in row
+
+
+def test_a_shift_change_the_worker_has_not_stored_yet_still_reads_right(
+    supervisor_client, make_operator
+):
+    ann = make_operator("Ann")
+    Operator.objects.filter(pk=ann.pk).update(
+        on_shift=True, shift_changes_at=NOW - timedelta(minutes=1)
+    )
+    with time_machine.travel(NOW, tick=False):
+        html = supervisor_client.get(LIST).content.decode()
+    row = html.split(f'id="operator-{ann.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "Off shift" in row and "until" not in row and "starts" not in row
 
 
 def test_the_list_with_presence_schedules_and_contacts_issues_the_same_queries(
