@@ -205,13 +205,13 @@ def test_every_operation_documents_401_and_each_error_it_can_answer(client, db):
         for path, methods in document["paths"].items()
         for method, operation in methods.items()
     ]
-    assert len(operations) == 15
+    assert len(operations) == 18
     for path, method, operation in operations:
         codes = set(operation["responses"])
         assert "401" in codes, (method, path)
         if "{" in path:
             assert "404" in codes, (method, path)
-        if method in {"post", "patch"}:
+        if method in {"post", "patch", "put"}:
             assert {"403", "413", "422"} <= codes, (method, path)
         if path in {"/api/operators/", "/api/sources/"} and method == "post":
             assert "409" in codes

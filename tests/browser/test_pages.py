@@ -41,7 +41,7 @@ def test_deactivate_and_reactivate_an_operator_in_place(desktop: Browsing, make_
 
     row.get_by_role("button", name="Activate").click()
     expect(row.get_by_role("button", name="Deactivate")).to_be_visible()
-    expect(row.locator(".badge")).to_have_text("Active")
+    expect(row.locator("td[data-label=Status] .badge")).to_have_text("Active")
     assert Operator.objects.get(pk=ann.pk).is_active
     assert desktop.window_was_not_reloaded()
 
