@@ -164,6 +164,24 @@ class OperatorPresenceForm(RequeueChoice):
         self.order_fields(["presence", "requeue_open_contacts"])
 
 
+class OperatorLoginForm(forms.Form):
+    """Giving an operator its login, from its row of the list (services.operator_login_create
+    checks the name and the password against the project's password rules)."""
+
+    username = forms.CharField(label="User name", max_length=150)
+    password = forms.CharField(
+        label="Initial password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Tell it to the operator; it can change it after logging in.",
+    )
+
+    def __init__(self, *args: Any, operator: Operator, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"id_operator{operator.pk}_login_%s")
+        super().__init__(*args, **kwargs)
+        self.operator = operator
+
+
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _HH_MM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 

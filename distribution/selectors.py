@@ -63,13 +63,16 @@ else:
 
 
 def operator_list() -> QuerySet[OperatorWithLoad]:
-    """Operators with their load as `open_contacts`, in one query.
+    """Operators with their load as `open_contacts` and their login, in one query.
 
     The load is a subquery over open contacts only, so the cost follows the number of
     open contacts, not the history of closed ones.
     """
-    return Operator.objects.annotate(open_contacts=Coalesce(open_contacts_subquery(), 0)).order_by(
-        "name", "id"
+    # The login (user) is joined in: the list shows each operator's user name.
+    return (
+        Operator.objects.select_related("user")
+        .annotate(open_contacts=Coalesce(open_contacts_subquery(), 0))
+        .order_by("name", "id")
     )
 
 

@@ -48,6 +48,16 @@ urlpatterns = [
         name="operator_set_presence",
     ),
     path(
+        "operators/<id:operator_id>/login/",
+        operators.operator_login_create,
+        name="operator_login_create",
+    ),
+    path(
+        "operators/<id:operator_id>/login/remove/",
+        operators.operator_login_remove,
+        name="operator_login_remove",
+    ),
+    path(
         "operators/<id:operator_id>/schedule/",
         schedule.operator_schedule,
         name="operator_schedule",

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 
@@ -370,7 +371,7 @@ def test_a_bad_presence_shows_the_error_in_the_row_and_changes_nothing(
     response = supervisor_client.post(presence_url(ann), {"presence": presence}, **HTMX)
     assert response.status_code == 422
     assert is_fragment(response)
-    assert f'id="id_operator{ann.pk}_presence_errors"' in response.content.decode()
+    assert f'id="id_operator{ann.pk}_presence_error"' in response.content.decode()
     assert Operator.objects.get(pk=ann.pk).presence == Presence.AVAILABLE
 
 
@@ -381,7 +382,7 @@ def test_a_bad_presence_without_javascript_shows_the_page_with_the_error(
     response = supervisor_client.post(presence_url(ann), {"presence": "busy"})
     assert response.status_code == 422
     html = response.content.decode()
-    assert "<html" in html and f'id="id_operator{ann.pk}_presence_errors"' in html
+    assert "<html" in html and f'id="id_operator{ann.pk}_presence_error"' in html
     assert Operator.objects.get(pk=ann.pk).presence == Presence.AVAILABLE
 
 
@@ -537,3 +538,128 @@ def test_the_list_with_presence_schedules_and_contacts_issues_the_same_queries(
     grow(20)
     many = queries_for(lambda: supervisor_client.get(LIST))
     assert few == many
+
+
+# --- logins -----------------------------------------------------------------------
+
+
+def login_url(operator) -> str:
+    return reverse("distribution:operator_login_create", args=[operator.pk])
+
+
+def login_remove_url(operator) -> str:
+    return reverse("distribution:operator_login_remove", args=[operator.pk])
+
+
+STRONG = "a long enough passphrase 41"
+
+
+def test_an_operator_without_a_login_offers_one(supervisor_client, make_operator):
+    ann = make_operator("Ann")
+    html = supervisor_client.get(LIST).content.decode()
+    row = html.split(f'id="operator-{ann.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "Give a login" in row
+    assert f'<label for="id_operator{ann.pk}_login_username">User name</label>' in row
+    assert login_url(ann) in row
+
+
+def test_giving_a_login_in_place_creates_an_operator_user_and_shows_it(
+    supervisor_client, make_operator
+):
+    ann = make_operator("Ann")
+    response = supervisor_client.post(
+        login_url(ann), {"username": "ann", "password": STRONG}, **HTMX
+    )
+    assert response.status_code == 200
+    assert is_fragment(response)
+    html = response.content.decode()
+    assert "Login: <strong>ann</strong>" in html
+    assert login_remove_url(ann) in html
+    user = Operator.objects.get(pk=ann.pk).user
+    assert user.username == "ann" and not user.is_staff and user.check_password(STRONG)
+
+
+def test_giving_a_login_without_javascript_redirects_back(supervisor_client, make_operator):
+    ann = make_operator("Ann")
+    response = supervisor_client.post(
+        login_url(ann) + "?page=2", {"username": "ann", "password": STRONG}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"{LIST}?page=2"
+    assert Operator.objects.get(pk=ann.pk).user.username == "ann"
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "words"),
+    [
+        ({"username": "", "password": STRONG}, "username", "required"),
+        ({"username": "boss", "password": STRONG}, "username", "already taken"),
+        ({"username": "BOSS", "password": STRONG}, "username", "already taken"),
+        ({"username": "ann", "password": "short"}, "password", "too short"),
+        ({"username": "ann", "password": "12345678901"}, "password", "numeric"),
+        ({"username": "a b", "password": STRONG}, "username", "valid"),
+    ],
+)
+def test_a_bad_login_shows_the_error_next_to_the_field_and_creates_nothing(
+    supervisor_client, make_operator, data, field, words
+):
+    ann = make_operator("Ann")
+    users = get_user_model().objects.count()
+    response = supervisor_client.post(login_url(ann), data, **HTMX)
+    assert response.status_code == 422
+    html = response.content.decode()
+    error_id = f"id_operator{ann.pk}_login_{field}_error"
+    assert f'id="{error_id}"' in html
+    assert words in html.split(f'id="{error_id}"', 1)[1].split("</ul>", 1)[0]
+    assert Operator.objects.get(pk=ann.pk).user is None
+    assert get_user_model().objects.count() == users
+
+
+def test_a_bad_login_without_javascript_shows_the_page_with_the_error(
+    supervisor_client, make_operator
+):
+    ann = make_operator("Ann")
+    response = supervisor_client.post(login_url(ann), {"username": "ann", "password": "x"})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "<html" in html and f'id="id_operator{ann.pk}_login_password_error"' in html
+
+
+def test_removing_a_login_deletes_the_operators_user(supervisor_client, make_operator):
+    ann = make_operator("Ann")
+    services.operator_login_create(operator_id=ann.pk, username="ann", password=STRONG)
+    response = supervisor_client.post(login_remove_url(ann), **HTMX)
+    assert response.status_code == 200
+    assert "Give a login" in response.content.decode()
+    assert Operator.objects.get(pk=ann.pk).user is None
+    assert not get_user_model().objects.filter(username="ann").exists()
+
+
+def test_logins_are_refused_by_get_and_to_non_supervisors(client, make_operator):
+    ann = make_operator("Ann")
+    clerk = as_clerk(client)
+    assert clerk.post(login_url(ann), {"username": "x", "password": STRONG}).status_code == 403
+    assert clerk.post(login_remove_url(ann)).status_code == 403
+    boss = as_supervisor(client, "boss2")
+    assert boss.get(login_url(ann)).status_code == 405
+    assert boss.get(login_remove_url(ann)).status_code == 405
+    assert Operator.objects.get(pk=ann.pk).user is None
+
+
+def test_logins_of_an_unknown_operator_are_404(supervisor_client, db):
+    assert supervisor_client.post("/operators/4242/login/", {"username": "x"}).status_code == 404
+    assert supervisor_client.post("/operators/4242/login/remove/").status_code == 404
+
+
+def test_the_list_with_logins_issues_the_same_queries(supervisor_client, make_operator):
+    def grow(n):
+        for _ in range(n):
+            op = make_operator()
+            services.operator_login_create(
+                operator_id=op.pk, username=f"op{op.pk}", password=STRONG
+            )
+
+    grow(2)
+    few = queries_for(lambda: supervisor_client.get(LIST))
+    grow(20)
+    assert queries_for(lambda: supervisor_client.get(LIST)) == few

@@ -100,22 +100,22 @@ def test_removing_every_row_removes_the_schedule(supervisor_client, make_operato
 @pytest.mark.parametrize(
     ("rows", "error_id", "words"),
     [
-        ([("1", "10:00", "09:00")], "id_hours-0-end_errors", "ends before it starts"),
-        ([("1", "09:00", "09:00")], "id_hours-0-end_errors", "ends before it starts"),
-        ([("1", "9am", "10:00")], "id_hours-0-start_errors", "HH:MM"),
-        ([("1", "09:00", "24:30")], "id_hours-0-end_errors", "HH:MM"),
-        ([("1", "", "10:00")], "id_hours-0-start_errors", "required"),
-        ([("", "09:00", "10:00")], "id_hours-0-weekday_errors", "required"),
-        ([("9", "09:00", "10:00")], "id_hours-0-weekday_errors", "valid choice"),
-        ([("١", "09:00", "10:00")], "id_hours-0-weekday_errors", "valid choice"),
+        ([("1", "10:00", "09:00")], "id_hours-0-end_error", "ends before it starts"),
+        ([("1", "09:00", "09:00")], "id_hours-0-end_error", "ends before it starts"),
+        ([("1", "9am", "10:00")], "id_hours-0-start_error", "HH:MM"),
+        ([("1", "09:00", "24:30")], "id_hours-0-end_error", "HH:MM"),
+        ([("1", "", "10:00")], "id_hours-0-start_error", "required"),
+        ([("", "09:00", "10:00")], "id_hours-0-weekday_error", "required"),
+        ([("9", "09:00", "10:00")], "id_hours-0-weekday_error", "valid choice"),
+        ([("١", "09:00", "10:00")], "id_hours-0-weekday_error", "valid choice"),
         (
             [("1", "09:00", "12:00"), ("1", "11:00", "13:00")],
-            "id_hours-1-start_errors",
+            "id_hours-1-start_error",
             "overlaps 09:00–12:00",
         ),
         (
             [("3", "20:00", "00:00"), ("3", "21:00", "22:00")],
-            "id_hours-1-start_errors",
+            "id_hours-1-start_error",
             "overlaps 20:00–00:00",
         ),
     ],
@@ -142,7 +142,7 @@ def test_a_bad_time_zone_shows_the_error_next_to_it(supervisor_client, make_oper
     ann = make_operator("Ann")
     response = supervisor_client.post(url(ann), form_data(zone, [("1", "09:00", "10:00")]))
     assert response.status_code == 422
-    assert 'id="id_time_zone_errors"' in response.content.decode()
+    assert 'id="id_time_zone_error"' in response.content.decode()
     assert stored(ann) == [] and Operator.objects.get(pk=ann.pk).time_zone == "UTC"
 
 
@@ -207,6 +207,6 @@ def test_the_same_range_twice_is_shown_next_to_the_second(supervisor_client, mak
         url(ann), form_data("UTC", [("1", "09:00", "10:00"), ("1", "09:00", "10:00")])
     )
     assert response.status_code == 422
-    errors = response.content.decode().split('id="id_hours-1-start_errors"', 1)[1]
+    errors = response.content.decode().split('id="id_hours-1-start_error"', 1)[1]
     assert "already listed" in errors.split("</ul>", 1)[0]
     assert stored(ann) == []

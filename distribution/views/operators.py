@@ -17,6 +17,7 @@ from ..forms import (
     OperatorActiveForm,
     OperatorCreateForm,
     OperatorLimitForm,
+    OperatorLoginForm,
     OperatorNameForm,
     OperatorPresenceForm,
     add_service_errors,
@@ -29,7 +30,7 @@ from .base import paginate, render_page
 from .shift_text import ShiftText
 
 TEMPLATE = "distribution/operators.html"
-RowForm = OperatorLimitForm | OperatorNameForm | OperatorPresenceForm
+RowForm = OperatorLimitForm | OperatorNameForm | OperatorPresenceForm | OperatorLoginForm
 
 
 @dataclass
@@ -39,6 +40,7 @@ class OperatorRow:
     name_form: OperatorNameForm
     presence_form: OperatorPresenceForm
     active_form: OperatorActiveForm
+    login_form: OperatorLoginForm
     shift: ShiftText
 
     @classmethod
@@ -52,6 +54,7 @@ class OperatorRow:
             OperatorNameForm(operator=operator),
             OperatorPresenceForm(operator=operator),
             OperatorActiveForm(operator=operator),
+            OperatorLoginForm(operator=operator),
             ShiftText.of(operator, now),
         )
         if bound is not None and bound.operator.pk == operator.pk:
@@ -59,8 +62,10 @@ class OperatorRow:
                 row.limit_form = bound
             elif isinstance(bound, OperatorNameForm):
                 row.name_form = bound
-            else:
+            elif isinstance(bound, OperatorPresenceForm):
                 row.presence_form = bound
+            else:
+                row.login_form = bound
         return row
 
 
@@ -147,12 +152,14 @@ def operator_set_active(request: HtmxHttpRequest, operator_id: int) -> HttpRespo
     return _row(request, operator_id)
 
 
-def _save_row_form(request: HtmxHttpRequest, operator_id: int, form_class) -> HttpResponse:
-    """Save one field of an operator from its row's form: the row again, or the errors."""
+def _save_row_form(
+    request: HtmxHttpRequest, operator_id: int, form_class, save=None
+) -> HttpResponse:
+    """Save a row's form with `save` (default: operator_update): the row again, or the errors."""
     form = form_class(request.POST, operator=_operator(operator_id))
     if form.is_valid():
         try:
-            _update(operator_id, **form.cleaned_data)
+            (save or _update)(operator_id, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -176,3 +183,26 @@ def operator_rename(request: HtmxHttpRequest, operator_id: int) -> HttpResponse:
 @supervisor_required
 def operator_set_presence(request: HtmxHttpRequest, operator_id: int) -> HttpResponse:
     return _save_row_form(request, operator_id, OperatorPresenceForm)
+
+
+def _give_login(operator_id: int, **data) -> None:
+    try:
+        services.operator_login_create(operator_id=operator_id, **data)
+    except Operator.DoesNotExist:
+        raise Http404("No such operator.") from None
+
+
+@require_POST
+@supervisor_required
+def operator_login_create(request: HtmxHttpRequest, operator_id: int) -> HttpResponse:
+    return _save_row_form(request, operator_id, OperatorLoginForm, save=_give_login)
+
+
+@require_POST
+@supervisor_required
+def operator_login_remove(request: HtmxHttpRequest, operator_id: int) -> HttpResponse:
+    try:
+        services.operator_login_remove(operator_id=operator_id)
+    except Operator.DoesNotExist:
+        raise Http404("No such operator.") from None
+    return _row(request, operator_id)

@@ -50,7 +50,7 @@ def test_editing_working_hours_on_a_phone(phone: Browsing, make_operator):
     page.locator("#id_hours-0-start").fill("12:00")
     page.locator("#id_hours-0-end").fill("09:00")
     page.get_by_role("button", name="Save working hours").click()
-    expect(page.locator("#id_hours-0-end_errors")).to_contain_text("ends before it starts")
+    expect(page.locator("#id_hours-0-end_error")).to_contain_text("ends before it starts")
     assert not ShiftHours.objects.exists()
 
     page.locator("#id_hours-0-end").fill("17:30")
