@@ -75,12 +75,12 @@ def test_renaming_an_operator_in_place(desktop: Browsing, make_operator):
     row = page.locator(f"#operator-{bob.pk}")
 
     row.get_by_text("Rename", exact=True).click()
-    row.get_by_label("Name").fill("aNN")
+    row.get_by_label("Name", exact=True).fill("aNN")
     row.get_by_role("button", name="Save name").click()
     expect(row.get_by_role("alert")).to_contain_text("already exists")
     assert Operator.objects.get(pk=bob.pk).name == "Bob"
 
-    row.get_by_label("Name").fill("Robert")
+    row.get_by_label("Name", exact=True).fill("Robert")
     row.get_by_role("button", name="Save name").click()
     expect(row.locator(".op-label")).to_have_text("Robert")
     expect(row.get_by_role("alert")).to_have_count(0)
