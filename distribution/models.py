@@ -33,6 +33,10 @@ MAX_TIME_ZONE_LENGTH = 64
 MAX_SHIFT_RANGES = 7 * 24
 # A lead search is part of an identifier: never longer than one.
 MAX_SEARCH_LENGTH = MAX_IDENTIFIER_LENGTH
+# Routing settings of a source (docs/distribution.md): a returning lead's window, in days,
+# and the time an assigned contact may wait for its first response, in minutes (a week).
+MAX_STICKY_DAYS = 365
+MAX_RESPONSE_MINUTES = 7 * 24 * 60
 # Case folding turns one character into up to three ("ß" -> "ss", "ΐ" -> three code
 # points), so the key of a text of the longest allowed length can be three times as
 # long; a shorter column made PostgreSQL refuse such a lead with a 500.
@@ -168,10 +172,33 @@ class ShiftHours(models.Model):
         return f"{self.operator}: day {self.weekday} {self.start:%H:%M}-{self.end:%H:%M}"
 
 
+class RoutingMode(models.TextChoices):
+    # The weighted draw: each eligible operator with probability weight / sum of weights.
+    RANDOM = "random", "Random by weight"
+    # Smooth weighted round robin among the operators eligible at that moment.
+    BALANCED = "balanced", "Balanced by weight"
+
+
 class Source(models.Model):
     name = models.CharField(max_length=MAX_NAME_LENGTH)
     # The name trimmed and case-folded: what makes two names the same (see clean()).
     name_key = models.CharField(max_length=MAX_NAME_KEY_LENGTH, editable=False)
+    mode = models.CharField(max_length=10, choices=RoutingMode.choices, default=RoutingMode.RANDOM)
+    # A returning lead goes to the operator of its latest contact within this many days,
+    # if that operator is eligible now (None: off).
+    sticky_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_STICKY_DAYS)],
+        help_text="Send a returning lead to its latest operator within this many days.",
+    )
+    # An assigned contact not responded to within this many minutes is routed again (None: off).
+    response_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_RESPONSE_MINUTES)],
+        help_text="Route a contact again if nobody responds within this many minutes.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     operators: "models.ManyToManyField[Operator, SourceOperatorConfig]" = models.ManyToManyField(
         Operator, through="SourceOperatorConfig", related_name="sources", blank=True
@@ -187,6 +214,19 @@ class Source(models.Model):
                 violation_error_message="A source with this name already exists.",
             ),
             models.CheckConstraint(condition=~Q(name_key=""), name="source_name_key_set"),
+            models.CheckConstraint(
+                condition=Q(mode__in=["random", "balanced"]), name="source_mode_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(sticky_days__isnull=True)
+                | Q(sticky_days__gte=1, sticky_days__lte=MAX_STICKY_DAYS),
+                name="source_sticky_days_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(response_minutes__isnull=True)
+                | Q(response_minutes__gte=1, response_minutes__lte=MAX_RESPONSE_MINUTES),
+                name="source_response_minutes_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -205,6 +245,9 @@ class SourceOperatorConfig(models.Model):
     weight = models.PositiveSmallIntegerField(
         default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_WEIGHT)]
     )
+    # The balanced mode's state (smooth weighted round robin's "current weight") for this
+    # operator on this source; only the engine writes it, under the source's lock.
+    balance = models.IntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = "operator weight"
@@ -275,6 +318,9 @@ class Contact(models.Model):
         max_length=10, choices=Outcome.choices, null=True, blank=True
     )
     note = models.TextField(blank=True)
+    # Operators that let this contact wait past its source's response time: it is never
+    # routed to them again (ids; the decision log has the story).
+    missed_by = models.JSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     assigned_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -328,6 +374,106 @@ class Contact(models.Model):
     @property
     def is_queued(self) -> bool:
         return self.is_open and self.operator_id is None
+
+
+class ActorType(models.TextChoices):
+    SUPERVISOR = "supervisor", "Supervisor"
+    OPERATOR = "operator", "Operator"
+    TOKEN = "token", "API token"
+    SYSTEM = "system", "System"
+
+
+class EventKind(models.TextChoices):
+    REGISTERED = "registered", "Registered"
+    ASSIGNED = "assigned", "Assigned"
+    QUEUED = "queued", "Queued"
+    REASSIGNED = "reassigned", "Reassigned by hand"
+    TIMED_OUT = "timed_out", "Timed out"
+    REQUEUED = "requeued", "Requeued"
+    RESPONDED = "responded", "Responded"
+    CLOSED = "closed", "Closed"
+    REOPENED = "reopened", "Reopened"
+
+
+class ContactEvent(models.Model):
+    """One entry of the decision log: something that happened to a contact, when, who did
+    it, and, for every automatic decision, each operator considered and why it was passed
+    over (decision_log.py writes them; nothing changes them afterwards)."""
+
+    Kind = EventKind
+
+    class Reason(models.TextChoices):
+        WEIGHTED = "weighted", "drawn by weight"
+        BALANCED = "balanced", "balanced round robin"
+        STICKY = "sticky", "returning lead, same operator"
+        DRAINED = "drained", "drained from the queue"
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    # The operator the contact went to (or left, for timed_out and requeued) and the one
+    # it had before. Not protected: an operator's history must not keep it from deletion.
+    operator = models.ForeignKey(
+        Operator, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    previous_operator = models.ForeignKey(
+        Operator, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_type = models.CharField(max_length=10, choices=ActorType.choices)
+    actor_name = models.CharField(max_length=MAX_NAME_LENGTH, blank=True)
+    reason = models.CharField(max_length=10, choices=Reason.choices, blank=True)
+    # [{"operator_id", "weight", "open_contacts", "workload_limit", "eligible", "why_not"}]
+    candidates = models.JSONField(default=list, blank=True)
+    # What else the event says in words: a close's outcome, a reopen's note.
+    detail = models.CharField(max_length=MAX_NOTE_LENGTH, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["contact", "at", "id"], name="contact_event_timeline")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=EventKind.values),
+                name="contact_event_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.contact_id} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class SettingChange(models.Model):
+    """A supervisor's (or a token's) change to an operator's or a source's settings: its
+    limit, activity, presence, weights, working hours, routing settings, name."""
+
+    at = models.DateTimeField(default=timezone.now)
+    actor_type = models.CharField(max_length=10, choices=ActorType.choices)
+    actor_name = models.CharField(max_length=MAX_NAME_LENGTH, blank=True)
+    # A weight names both; every other change one of them.
+    operator = models.ForeignKey(
+        Operator, on_delete=models.CASCADE, null=True, blank=True, related_name="changes"
+    )
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, null=True, blank=True, related_name="changes"
+    )
+    field = models.CharField(max_length=30)
+    old = models.CharField(max_length=MAX_NAME_LENGTH, blank=True)
+    new = models.CharField(max_length=MAX_NAME_LENGTH, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["operator", "at"], name="setting_change_operator"),
+            models.Index(fields=["source", "at"], name="setting_change_source"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(operator__isnull=False) | Q(source__isnull=False),
+                name="setting_change_has_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.old} -> {self.new}"
 
 
 class ApiToken(models.Model):
