@@ -96,9 +96,12 @@ class OperatorAdmin(admin.ModelAdmin):
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
-    list_display = ["name", "created_at"]
+    list_display = ["name", "mode", "created_at"]
     search_fields = ["name"]
     inlines = [WeightInline]
+    # Routing settings change through services.source_update (the source's page and the
+    # API), which records each change in the decision log.
+    readonly_fields = ["mode", "sticky_days", "response_minutes"]
 
     def save_related(self, request, form, formsets, change) -> None:
         # Not the formsets' own save: a weight of an operator only changes under that
