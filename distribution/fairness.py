@@ -106,10 +106,12 @@ class Report:
         return f"Not enough data for the test: {self.reason}."
 
 
-def default_period(today: date | None = None) -> tuple[date, date]:
-    """The last DEFAULT_DAYS days, today (in the site's time zone) included."""
-    today = today or timezone.localdate()
-    return today - timedelta(days=DEFAULT_DAYS - 1), today
+def default_period(until: date | None = None) -> tuple[date, date]:
+    """The DEFAULT_DAYS days up to `until` (default: today in the site's time zone)."""
+    until = until or timezone.localdate()
+    if until < EARLIEST_DATE:
+        return until, until  # check_period refuses it; the subtraction could overflow.
+    return max(EARLIEST_DATE, until - timedelta(days=DEFAULT_DAYS - 1)), until
 
 
 def check_period(since: date, until: date) -> None:
@@ -252,9 +254,7 @@ def _tested(report: Report) -> Report:
         )
     if reason:
         return replace(report, reason=reason)
-    result = chisquare(
-        [row.contacts for row in taking_part], [row.expected for row in taking_part]
-    )
+    result = chisquare([row.contacts for row in taking_part], [row.expected for row in taking_part])
     statistic, p_value = float(result.statistic), float(result.pvalue)
     if math.isnan(p_value):
         return replace(report, reason="the test has no result for these counts")

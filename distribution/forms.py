@@ -5,13 +5,13 @@ services.py, whose ValidationErrors are put back on the form with `add_service_e
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import time
+from datetime import date, time
 from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from . import shifts
+from . import fairness, shifts
 from .models import (
     MAX_IDENTIFIER_LENGTH,
     MAX_MESSAGE_LENGTH,
@@ -26,7 +26,7 @@ from .models import (
     Presence,
     Source,
 )
-from .numbers import parse_id, parse_int
+from .numbers import parse_date, parse_id, parse_int
 from .selectors import OperatorWithLoad
 
 # (value, label) pairs of a select; the value "" is the "choose one" entry.
@@ -69,6 +69,23 @@ class StrictIntegerField(forms.IntegerField):
         if number is None:
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return number
+
+
+class StrictDateField(forms.DateField):
+    """A date written YYYY-MM-DD, as <input type="date"> sends it (see numbers.py)."""
+
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    default_error_messages = {"invalid": "Enter a date as YYYY-MM-DD."}
+
+    def to_python(self, value: Any) -> date | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, date):
+            return value
+        day = parse_date(str(value).strip())
+        if day is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return day
 
 
 class IdModelChoiceField(forms.ModelChoiceField):
@@ -306,6 +323,23 @@ class SourceNameForm(forms.Form):
     """Renaming a source from its page."""
 
     name = forms.CharField(max_length=MAX_NAME_LENGTH)
+
+
+class FairnessPeriodForm(forms.Form):
+    """The days of a source's fairness report, both included (fairness.check_period)."""
+
+    since = StrictDateField(label="From")
+    until = StrictDateField(label="To", help_text="Included; days in the site's time zone.")
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since is not None and until is not None:
+            try:
+                fairness.check_period(since, until)
+            except ValidationError as exc:
+                add_service_errors(self, exc)
+        return data
 
 
 class WeightForm(forms.Form):

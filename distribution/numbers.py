@@ -8,12 +8,16 @@ comes from outside is read here, one way: ASCII digits, within 64 bits.
 """
 
 import re
+from datetime import date
 
 from .models import MAX_ID
 
 _INTEGER = re.compile(r"-?[0-9]+")
 # An id is written the way we write it: no sign, no leading zero.
 _ID = re.compile(r"[1-9][0-9]*")
+# A date as ISO 8601 writes it; date.fromisoformat alone also reads "20240506" and
+# "2024-W19-1".
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MIN_INT64, _MAX_INT64 = -(2**63), 2**63 - 1
 
 
@@ -31,3 +35,13 @@ def parse_id(value: object) -> int | None:
         return None
     number = int(value)
     return number if number <= MAX_ID else None
+
+
+def parse_date(value: object) -> date | None:
+    """A calendar date written YYYY-MM-DD in ASCII digits, or None (also for 2024-02-30)."""
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None

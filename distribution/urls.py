@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from .numbers import parse_id
-from .views import contacts, dashboard, health, leads, my, operators, schedule, sources
+from .views import contacts, dashboard, fairness, health, leads, my, operators, schedule, sources
 
 
 class IdConverter:
@@ -70,6 +70,7 @@ urlpatterns = [
     path("sources/", sources.source_list, name="source_list"),
     path("sources/create/", sources.source_create, name="source_create"),
     path("sources/<id:source_id>/", sources.source_detail, name="source_detail"),
+    path("sources/<id:source_id>/fairness/", fairness.source_fairness, name="source_fairness"),
     path("sources/<id:source_id>/name/", sources.source_rename, name="source_rename"),
     path("sources/<id:source_id>/weights/", sources.source_weight_set, name="source_weight_set"),
     path(

@@ -7,67 +7,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
-from django.utils import timezone
 
 from distribution import fairness
-from distribution.actors import SYSTEM, Actor
-from distribution.decision_log import Candidate, contact_event, record
-from distribution.models import ActorType, Contact, ContactEvent, Lead, Operator, Source
-
-DAY = date(2024, 5, 6)
-
-
-def noon(day: date = DAY) -> datetime:
-    return timezone.make_aware(datetime.combine(day, datetime.min.time()).replace(hour=12))
-
-
-def lead() -> Lead:
-    n = Lead.objects.count()
-    return Lead.objects.create(identifier=f"lead{n}@example.com", identifier_key=f"lead{n}")
-
-
-def candidate(op: Operator, weight: int | None, why_not: str | None = None) -> Candidate:
-    return Candidate(op.pk, weight, open_contacts=0, workload_limit=10, why_not=why_not)
-
-
-def assign(
-    source: Source,
-    operator: Operator,
-    candidates: list[Candidate],
-    *,
-    reason: str = "weighted",
-    at: datetime | None = None,
-    times: int = 1,
-) -> None:
-    """`times` contacts of `source` given to `operator`, each with its assignment event."""
-    at = at or noon()
-    customer = lead()
-    contacts = Contact.objects.bulk_create(
-        Contact(lead=customer, source=source, operator=operator, assigned_at=at, created_at=at)
-        for _ in range(times)
-    )
-    record(
-        contact_event(
-            c.pk,
-            ContactEvent.Kind.ASSIGNED,
-            actor=SYSTEM,
-            at=at,
-            operator_id=operator.pk,
-            reason=reason,
-            candidates=candidates,
-        )
-        for c in contacts
-    )
-
-
-def unlogged(source: Source, operator: Operator, *, times: int, at: datetime | None = None):
-    """Contacts assigned before the decision log existed: no event tells of them."""
-    at = at or noon()
-    customer = lead()
-    Contact.objects.bulk_create(
-        Contact(lead=customer, source=source, operator=operator, assigned_at=at, created_at=at)
-        for _ in range(times)
-    )
+from distribution.actors import Actor
+from distribution.decision_log import contact_event, record
+from distribution.models import ActorType, Contact, ContactEvent, Operator, Source
+from tests.fairness_support import DAY, assign, candidate, noon, unlogged
 
 
 def report(source: Source, since: date = DAY, until: date = DAY) -> fairness.Report:

@@ -8,7 +8,7 @@ ninja schemas, filled from model instances.
 """
 
 import re
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Annotated, Literal, TypeAlias
 
 from django.utils import timezone
@@ -36,7 +36,7 @@ from distribution.models import (
     MAX_WORKLOAD_LIMIT,
     Operator,
 )
-from distribution.numbers import parse_id, parse_int
+from distribution.numbers import parse_date, parse_id, parse_int
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -108,6 +108,16 @@ def _int_text(value: object) -> object:
     return value
 
 
+def _date_text(value: object) -> object:
+    # pydantic would also read "2024-05-06T00:00", "20240506" or a Unix time as a date.
+    if isinstance(value, str):
+        day = parse_date(value)
+        if day is None:
+            raise ValueError("must be a date written YYYY-MM-DD")
+        return day
+    return value
+
+
 _HH_MM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 _HH_MM_PATTERN = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
 # As an end, "24:00" is midnight at the end of the day, as "00:00" is (shifts.py).
@@ -134,6 +144,12 @@ def _time_zone(value: str) -> str:
 Id: TypeAlias = Annotated[int, BeforeValidator(_integral), Field(ge=1, le=MAX_ID)]
 # An id in the path or the query string (text), read as numbers.py reads ids.
 IdParam: TypeAlias = Annotated[int, BeforeValidator(_id_text), Field(ge=1, le=MAX_ID)]
+# A date in the query string, read as numbers.parse_date reads dates.
+DateParam: TypeAlias = Annotated[
+    date,
+    BeforeValidator(_date_text),
+    WithJsonSchema({"type": "string", "format": "date", "examples": ["2024-05-06"]}),
+]
 Limit: TypeAlias = Annotated[int, BeforeValidator(_integral), Field(ge=0, le=MAX_WORKLOAD_LIMIT)]
 Weight: TypeAlias = Annotated[int, BeforeValidator(_integral), Field(ge=1, le=MAX_WEIGHT)]
 Weekday: TypeAlias = Annotated[
@@ -328,6 +344,52 @@ class SourceOut(Schema):
 class SourcePage(Schema):
     items: list[SourceOut]
     count: int
+
+
+# --- fairness --------------------------------------------------------------------
+
+
+class FairnessParams(Schema):
+    since: DateParam | None = Field(
+        None, description="The first day, YYYY-MM-DD (default: 6 days before `until`)."
+    )
+    until: DateParam | None = Field(
+        None, description="The last day, included, YYYY-MM-DD (default: today)."
+    )
+
+
+class FairnessRowOut(Schema):
+    operator_id: int
+    name: str
+    weight: int | None = Field(description="Its weight for the source now; null: none.")
+    contacts: int = Field(description="Contacts it got by draw in the period.")
+    share: float = Field(description="contacts / all counted contacts (0 to 1).")
+    expected: float = Field(description="The contacts its chances at each draw add up to.")
+    expected_share: float = Field(description="expected / all counted contacts (0 to 1).")
+
+
+class FairnessTestOut(Schema):
+    verdict: Literal["consistent", "unlikely", "not_enough_data"]
+    verdict_text: str = Field(description="The verdict in words, as the page says it.")
+    statistic: float | None = Field(description="Pearson's chi-square; null: not enough data.")
+    df: int | None = Field(description="Degrees of freedom: operators taking part - 1.")
+    p_value: float | None
+    unlikely_below: float = Field(description="The p-value under which a split is unlikely.")
+
+
+class FairnessOut(Schema):
+    source_id: int
+    since: date
+    until: date = Field(description="Included.")
+    total: int = Field(description="Contacts counted: draws + by_current_weights.")
+    draws: int = Field(description="Assignments by draw, from the decision log.")
+    by_current_weights: int = Field(
+        description="Contacts from before the decision log, counted against today's weights."
+    )
+    sticky: int = Field(description="Sticky assignments in the period (not counted).")
+    reassigned: int = Field(description="Reassignments by hand in the period (not counted).")
+    operators: list[FairnessRowOut]
+    test: FairnessTestOut
 
 
 # --- contacts and leads ----------------------------------------------------------

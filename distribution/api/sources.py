@@ -4,13 +4,15 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Path, Query, Router, Status
 
-from distribution import selectors, services
+from distribution import fairness, selectors, services
 from distribution.models import Source
 
 from .errors import ONE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from .paging import page_of
 from .schemas import (
     ErrorOut,
+    FairnessOut,
+    FairnessParams,
     IdParam,
     PageParams,
     SourceCreateIn,
@@ -53,3 +55,38 @@ def set_weights(request: HttpRequest, source_id: Path[IdParam], payload: Weights
         source_id=source_id, weights=[(w.operator_id, w.weight) for w in payload.weights]
     )
     return selectors.source_list().get(pk=source_id)
+
+
+@router.get(
+    "/{source_id}/fairness",
+    response={200: FairnessOut, **ONE_ERRORS, 422: ValidationErrorOut},
+)
+def get_fairness(request: HttpRequest, source_id: Path[IdParam], period: Query[FairnessParams]):
+    """The source's fairness report for the days `since` to `until` (both included, in the
+    site's time zone; at most 366 days; default the last 7): per operator the contacts it
+    got by draw against the count its weights made it expect among the operators eligible
+    at each draw, and Pearson's chi-square goodness-of-fit test (docs/distribution.md).
+    A bad date, `since` after `until` or a longer period is a 422."""
+    source = get_object_or_404(Source, pk=source_id)
+    default_since, until = fairness.default_period(period.until)
+    since = period.since or default_since
+    report = fairness.source_fairness(source, since=since, until=until)
+    return {
+        "source_id": source.pk,
+        "since": report.since,
+        "until": report.until,
+        "total": report.total,
+        "draws": report.draws,
+        "by_current_weights": report.by_current_weights,
+        "sticky": report.sticky,
+        "reassigned": report.reassigned,
+        "operators": report.rows,
+        "test": {
+            "verdict": report.verdict,
+            "verdict_text": report.verdict_text,
+            "statistic": report.statistic,
+            "df": report.df,
+            "p_value": report.p_value,
+            "unlikely_below": fairness.UNLIKELY_P_VALUE,
+        },
+    }
