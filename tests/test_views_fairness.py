@@ -143,6 +143,7 @@ def test_the_csv_is_the_pages_table_and_test(supervisor_client, world):
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "no-store" in response["Cache-Control"]
     assert response["Content-Disposition"] == (
         f'attachment; filename="fairness-source-{world.pk}-2024-05-06-2024-05-06.csv"'
     )
