@@ -56,7 +56,9 @@ def test_a_source_whose_operators_are_full_waits_for_room(
     reason, text = waits(supervisor_client.get("/").content.decode())[str(source.pk)]
     assert reason == "full"
     assert "1 waiting" in text
-    assert "Everyone with a weight is full: Ann 1&thinsp;/&thinsp;1, Bob 1&thinsp;/&thinsp;1" in text
+    assert (
+        "Everyone with a weight is full: Ann 1&thinsp;/&thinsp;1, Bob 1&thinsp;/&thinsp;1" in text
+    )
     assert 'href="/operators/"' in text
 
 
@@ -114,7 +116,9 @@ def test_the_load_list_links_each_operator_to_its_contacts_and_shows_its_state(
     services.operator_update(operator_id=ann.pk, presence="away")
     html = supervisor_client.get("/").content.decode()
     assert f'href="/contacts/?operator={ann.pk}&amp;status=open"' in html
-    assert re.search(r'<span class="load-name">.*?<span class="badge badge-off op-state">away</span>', html, re.S)
+    assert re.search(
+        r'<span class="load-name">.*?<span class="badge badge-off op-state">away</span>', html, re.S
+    )
 
 
 def test_the_live_partial_is_only_the_numbers(

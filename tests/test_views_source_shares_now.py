@@ -66,7 +66,9 @@ def test_an_operator_that_cannot_take_a_contact_shows_0_percent_and_why(
     make_unable(bob)
     html = supervisor_client.get(f"/sources/{source.pk}/").content.decode()
     assert shares_now(html) == {"Ann": 1.0, "Bob": 0.0}
-    assert re.search(rf'0%</strong> now:\s*<span class="badge [^"]+">{why}</span>', rows(html)["Bob"])
+    assert re.search(
+        rf'0%</strong> now:\s*<span class="badge [^"]+">{why}</span>', rows(html)["Bob"]
+    )
 
 
 def test_each_row_shows_the_operators_load_against_its_limit(

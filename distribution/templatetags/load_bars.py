@@ -19,7 +19,7 @@ class LoadState:
 
     @property
     def name(self) -> str:
-        """"over" the limit, "full" at it, "near" one short of it, else "below"."""
+        """ "over" the limit, "full" at it, "near" one short of it, else "below"."""
         if self.over:
             return "over"
         if self.load >= self.limit:
