@@ -11,11 +11,20 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, TypeAlias, TypedDict
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    IntegerField,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from . import shifts
+from . import decision_log, shifts
 from .models import Contact, Lead, Operator, ShiftHours, Source, SourceOperatorConfig
 
 OPEN = Q(status=Contact.Status.OPEN)
@@ -355,3 +364,123 @@ def operator_today(operator: Operator, *, now: datetime | None = None) -> DayFig
         closed=sum(1 for _, _, closed in rows if closed and closed >= midnight),
         median_response_seconds=statistics.median(waits) if waits else None,
     )
+
+
+# --- what is true now: who would take a new contact, and why the queue waits -------
+
+
+@dataclass(frozen=True)
+class OperatorNow:
+    """An operator as the engine sees it at one moment."""
+
+    operator: Operator
+    load: int
+    # Why it would not take a new contact now: its own state as the engine reads it
+    # (allocation.refusal: "inactive", "away", "offline", "off shift"), else "full" when it
+    # has no room; None when it would.
+    why_not: str | None
+
+    @property
+    def over(self) -> int:
+        """Open contacts beyond its limit (a limit lowered below the load), else 0."""
+        return max(0, self.load - self.operator.workload_limit)
+
+
+class OperatorsNow:
+    """Operators annotated with their load (operator_list()), read through the engine's own
+    rules (allocation.Pool and allocation.refusal) at `now`: no query of its own."""
+
+    def __init__(self, operators: Iterable[OperatorWithLoad], now: datetime | None = None):
+        # The engine imports this module for loads: import it when first used.
+        from . import allocation
+
+        operators = list(operators)
+        self.now = now or timezone.now()
+        self._pool = allocation.Pool(
+            operators={op.pk: op for op in operators},
+            loads={op.pk: op.open_contacts for op in operators},
+            now=self.now,
+        )
+        self.states: dict[int, OperatorNow] = {}
+        for op in operators:
+            why_not = allocation.refusal(op, self.now)
+            if why_not is None and self._pool.room(op.pk) == 0:
+                why_not = decision_log.FULL
+            self.states[op.pk] = OperatorNow(op, op.open_contacts, why_not)
+
+    def __iter__(self):
+        return iter(self.states.values())
+
+    def shares(self, weights: Iterable[tuple[int, int]]) -> dict[int, float]:
+        """{operator_id: the chance it gets a new contact of a source with these weights now}:
+        weight / sum of the eligible operators' weights, 0 for the others."""
+        weights = list(weights)
+        eligible = dict(self._pool.eligible(weights))
+        total = sum(eligible.values())
+        return {pk: eligible.get(pk, 0) / total if total else 0.0 for pk, _ in weights}
+
+
+class QueueReason:
+    NO_WEIGHT = decision_log.NO_WEIGHT  # no operator has a weight for the source
+    FULL = "full"  # every operator with a weight is at or over its limit
+    AWAY = "away"  # every operator with a weight is inactive, away, offline or off shift
+    MIXED = "mixed"  # some of them full, the others away (or the like)
+    ROOM = "room"  # one has room: the queue is being handed out (a shift just started)
+
+
+@dataclass(frozen=True)
+class QueueWait:
+    """The queued contacts of one source: how many, since when, and why they wait."""
+
+    source_id: int
+    source_name: str
+    count: int
+    oldest: datetime
+    reason: str  # a QueueReason
+    # The source's weighted operators as the engine sees them now, by name.
+    operators: list[OperatorNow]
+
+
+def queue_by_source(operators_now: OperatorsNow) -> list[QueueWait]:
+    """Every source with queued contacts, the longest waiting first: two queries, however
+    many sources, operators and contacts."""
+    waiting = list(
+        queue()
+        .order_by()
+        .values("source_id", "source__name")
+        .annotate(n=Count("id"), oldest=Min("created_at"))
+        .order_by("oldest", "source_id")
+    )
+    if not waiting:
+        return []
+    weighted: dict[int, list[int]] = defaultdict(list)
+    rows = SourceOperatorConfig.objects.filter(
+        source_id__in=[row["source_id"] for row in waiting]
+    ).values_list("source_id", "operator_id")
+    for source_id, operator_id in rows:
+        weighted[source_id].append(operator_id)
+    result = []
+    for row in waiting:
+        states = sorted(
+            (operators_now.states[pk] for pk in weighted[row["source_id"]]),
+            key=lambda state: (state.operator.name, state.operator.pk),
+        )
+        result.append(
+            QueueWait(
+                row["source_id"], row["source__name"], row["n"], row["oldest"], _why(states), states
+            )
+        )
+    return result
+
+
+def _why(states: list[OperatorNow]) -> str:
+    reasons = {state.why_not for state in states}
+    if not states:
+        return QueueReason.NO_WEIGHT
+    if None in reasons:
+        return QueueReason.ROOM
+    if reasons == {decision_log.FULL}:
+        return QueueReason.FULL
+    if decision_log.FULL in reasons:
+        return QueueReason.MIXED
+    return QueueReason.AWAY

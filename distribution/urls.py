@@ -30,6 +30,7 @@ app_name = "distribution"
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("", dashboard.dashboard, name="dashboard"),
+    path("dashboard/live/", dashboard.dashboard_live, name="dashboard_live"),
     path("operators/", operators.operator_list, name="operator_list"),
     path("operators/create/", operators.operator_create, name="operator_create"),
     path(

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.views.decorators.http import require_safe
 
 from .. import selectors
@@ -51,19 +52,36 @@ def day_bars(per_day: list[tuple[date, int]]) -> list[DayBar]:
     return bars
 
 
-@require_safe
-@supervisor_required
-def dashboard(request: HtmxHttpRequest) -> HttpResponse:
+# How often the dashboard's numbers refresh themselves (static/js/live.js reads it from
+# the page), in seconds.
+LIVE_EVERY_SECONDS = 5
+
+
+def _live_context() -> dict:
+    """The numbers that refresh themselves: totals, the queue and why it waits, every
+    operator's load and state, and each source's shares. A fixed number of queries."""
     stats = selectors.distribution_stats()
     names = {op["id"]: op["name"] for op in stats["operators"]}
     for source in stats["sources"]:
         for row in source["operators"]:
             row["name"] = names.get(row["operator_id"], f"#{row['operator_id']}")
+    operators_now = selectors.OperatorsNow(selectors.operator_list())
+    return {
+        "totals": stats["totals"],
+        "operators": list(operators_now),
+        "queue_waits": selectors.queue_by_source(operators_now),
+        "sources": stats["sources"],
+        "as_of": operators_now.now,
+    }
+
+
+@require_safe
+@supervisor_required
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     per_day = selectors.contacts_per_day(days=14)
     context = {
-        "totals": stats["totals"],
-        "operators": stats["operators"],
-        "sources": stats["sources"],
+        **_live_context(),
+        "live_every_ms": LIVE_EVERY_SECONDS * 1000,
         "bars": day_bars(per_day),
         "days_total": sum(n for _, n in per_day),
         "chart": {
@@ -74,3 +92,12 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         "recent": selectors.recent_contacts(limit=8),
     }
     return render_page(request, "distribution/dashboard.html", context)
+
+
+@require_safe
+@supervisor_required
+def dashboard_live(request: HtmxHttpRequest) -> HttpResponse:
+    """Only the numbers, for the dashboard to poll (the whole page without htmx)."""
+    if not request.htmx:
+        return redirect("distribution:dashboard")
+    return render_page(request, "distribution/dashboard.html", _live_context(), fragment="live")

@@ -34,6 +34,8 @@ class WeightRow:
     share: float  # weight / sum of the source's weights
     contacts: int  # contacts of this source the operator received
     actual_share: float  # contacts / assigned contacts of the source
+    now: selectors.OperatorNow  # its load, limit and why it would not take a contact now
+    share_now: float  # its chance of getting a new contact of this source now
 
 
 def _list_page(request: HtmxHttpRequest, form: SourceCreateForm, *, status: int = 200):
@@ -50,6 +52,10 @@ def _weights_context(source: Source, bound: WeightForm | None = None) -> dict:
     operators = list(selectors.operator_list())
     shares = selectors.source_shares(source)
     weighted = {pk for pk, row in shares.items() if row["weight"]}
+    now = selectors.OperatorsNow(operators)
+    shares_now = now.shares(
+        (op.pk, shares[op.pk]["weight"]) for op in operators if op.pk in weighted
+    )
     assigned = sum(row["contacts"] for row in shares.values())
     choices = [(op.pk, op.name) for op in operators]
     rows = []
@@ -61,7 +67,16 @@ def _weights_context(source: Source, bound: WeightForm | None = None) -> dict:
         if bound is not None and bound.row_of == op.pk:
             form = bound
         rows.append(
-            WeightRow(op, row["weight"], form, row["expected_share"], row["contacts"], row["share"])
+            WeightRow(
+                op,
+                row["weight"],
+                form,
+                row["expected_share"],
+                row["contacts"],
+                row["share"],
+                now.states[op.pk],
+                shares_now[op.pk],
+            )
         )
     unweighted = [(op.pk, op.name) for op in operators if op.pk not in weighted]
     add_choices: OperatorChoices = [("", "Choose an operator"), *unweighted]
@@ -77,6 +92,8 @@ def _weights_context(source: Source, bound: WeightForm | None = None) -> dict:
         "show_add_form": bool(unweighted) or add_form.is_bound,
         "has_operators": bool(operators),
         "assigned": assigned,
+        # Weights exist, yet every new contact of this source would wait in the queue.
+        "nobody_can_take": bool(rows) and not any(shares_now.values()),
     }
 
 
