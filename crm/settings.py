@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -35,6 +36,18 @@ def envint(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number (got {value!r}).") from None
+
+
+def envregion(name: str) -> str | None:
+    """A two-letter region code that phonenumbers knows ("GB", "US"), or None when unset."""
+    value = os.environ.get(name, "").strip().upper()
+    if value == "":
+        return None
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ImproperlyConfigured(
+            f"{name} must be a two-letter region code such as GB or US (got {value!r})."
+        )
+    return value
 
 
 def envlist(name: str, default: str) -> list[str]:
@@ -200,6 +213,12 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+
+# The country of lead identifiers written as national phone numbers ("020 7946 0000"):
+# with it they are keyed in E.164 like "+44 20 7946 0000"; without it only numbers
+# written with "+" or "00" are (distribution/identity.py). Changing it later does not
+# re-key existing leads.
+CRM_PHONE_REGION = envregion("CRM_PHONE_REGION")
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

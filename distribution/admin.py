@@ -125,7 +125,8 @@ class LeadForm(forms.ModelForm):
         taken = Lead.objects.filter(identifier_key=normalize_identifier(identifier))
         if taken.exclude(pk=self.instance.pk).exists():
             raise ValidationError(
-                "A lead with this identifier (ignoring case and spaces) already exists.",
+                "A lead with this identifier (in any case, or this phone number in any "
+                "spelling) already exists.",
                 code="identifier_taken",
             )
         return identifier

@@ -27,7 +27,9 @@ The invariants (checked after every step of the stateful test, see invariants.py
 * I2  When no transaction is running, no source has a queued contact while an operator
       eligible for that source has room (for room that time brings, a shift that starts,
       once the worker has ticked).
-* I3  One lead per trimmed, case-folded identifier.
+* I3  One lead per identifier key (models.normalize_identifier): a phone number's E.164
+      form ("+44 7700 918827" and "0044 7700 918827" are one lead), otherwise the
+      trimmed, case-folded identifier.
 * I4  Status, timestamps and operator agree: closed iff closed_at; an operator iff
       assigned_at (the database's own constraints, and the order of the timestamps).
 * I5  Every registration that was answered is stored, exactly once.

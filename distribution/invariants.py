@@ -133,7 +133,8 @@ def queue_violations(world: _World | None = None) -> list[str]:
 
 
 def lead_violations() -> list[str]:
-    """I3: one lead per trimmed, case-folded identifier, and every key is its identifier's."""
+    """I3: one lead per identifier key (a phone number's E.164 form, otherwise the trimmed,
+    case-folded identifier), and every key is its identifier's."""
     duplicates = (
         Lead.objects.values("identifier_key").annotate(n=Count("id")).filter(n__gt=1).order_by()
     )

@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from distribution.identity import phone_key
+
 # Ids are 64-bit (BigAutoField). A bigger number cannot be an id, and the database
 # drivers refuse to bind it.
 MAX_ID = 2**63 - 1
@@ -76,8 +78,9 @@ def casefold_key(value: str) -> str:
 
 
 def normalize_identifier(identifier: str) -> str:
-    """The key two identifiers are compared by: trimmed and case-folded."""
-    return casefold_key(identifier)
+    """The key two identifiers are compared by: a phone number's E.164 form
+    ("+447700918827", see identity.py), otherwise the trimmed, case-folded text."""
+    return phone_key(trim(identifier)) or casefold_key(identifier)
 
 
 class Presence(models.TextChoices):
@@ -274,7 +277,7 @@ class Lead(models.Model):
     identifier = models.CharField(
         max_length=MAX_IDENTIFIER_LENGTH, help_text="E-mail, phone or messenger id."
     )
-    # The identifier trimmed and case-folded: what makes two leads the same customer.
+    # normalize_identifier(identifier): what makes two leads the same customer.
     identifier_key = models.CharField(
         max_length=MAX_IDENTIFIER_KEY_LENGTH, unique=True, editable=False
     )

@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from . import decision_log, shifts
+from .identity import phone_search_fragment
 from .models import Contact, Lead, Operator, ShiftHours, Source, SourceOperatorConfig
 
 OPEN = Q(status=Contact.Status.OPEN)
@@ -166,10 +167,16 @@ def contact_list(
 
 
 def lead_list(*, search: str = "") -> QuerySet[Lead]:
+    """Leads, newest first; `search` keeps those whose key contains it, case-folded, or,
+    when it is written like (part of) a phone number, in the keys' E.164 spelling."""
     leads = Lead.objects.annotate(contact_count=Count("contacts")).order_by("-created_at", "-id")
     search = search.strip()
     if search:
-        leads = leads.filter(identifier_key__contains=search.casefold())
+        matches = Q(identifier_key__contains=search.casefold())
+        phone = phone_search_fragment(search)
+        if phone:
+            matches |= Q(identifier_key__contains=phone)
+        leads = leads.filter(matches)
     return leads
 
 

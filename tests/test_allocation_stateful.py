@@ -41,8 +41,23 @@ from distribution.models import Contact, Operator, Presence, Source
 
 pytestmark = pytest.mark.django_db
 
-PEOPLE = ["alice@example.com", "bob@example.com", "+1 555 0100", "carol.o'neil@example.com"]
-SPELLINGS = [str.lower, str.upper, str.title, lambda s: f"  {s} ", lambda s: f"\t{s.upper()}  "]
+PEOPLE = [
+    "alice@example.com",
+    "bob@example.com",
+    "+1 555 0100",
+    "carol.o'neil@example.com",
+    "+44 7700 918827",
+]
+SPELLINGS = [
+    str.lower,
+    str.upper,
+    str.title,
+    lambda s: f"  {s} ",
+    lambda s: f"\t{s.upper()}  ",
+    # Other spellings of a phone number (the e-mail addresses have neither " " nor "+").
+    lambda s: s.replace(" ", ""),
+    lambda s: s.replace(" ", "-").replace("+", "00"),
+]
 
 limits = st.integers(min_value=0, max_value=3)
 weights = st.integers(min_value=1, max_value=5)

@@ -55,6 +55,32 @@ def test_search_finds_part_of_the_identifier_in_any_case(api, make_source, regis
     }
 
 
+def test_two_spellings_of_one_phone_number_register_one_lead(api, make_source):
+    source = make_source()
+
+    ids = [
+        json_of(api.post("/api/contacts/", {"lead_identifier": spelling, "source_id": source.pk}))
+        for spelling in ("+44 7700 918827", "+447700918827", "0044-7700-918827")
+    ]
+
+    assert len({contact["lead"]["id"] for contact in ids}) == 1
+    assert ids[2]["lead"]["identifier"] == "+44 7700 918827"
+
+
+@pytest.mark.parametrize(
+    "search", ["+44 7700 918827", "+447700918827", "0044 7700-918827", "7700 918", "07700 918827"]
+)
+def test_search_finds_a_phone_number_by_any_spelling(api, make_source, register, search):
+    source = make_source()
+    lead = register(source, "+447700918827").lead_id
+    register(source, "+44 20 7946 0000")
+    register(source, "ann@example.com")
+
+    body = json_of(api.get("/api/leads/", {"search": search}))
+
+    assert [item["id"] for item in body["items"]] == [lead]
+
+
 def test_a_search_that_matches_nothing_answers_an_empty_list(api, make_source, register):
     register(make_source(), "gina@example.com")
 

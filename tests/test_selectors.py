@@ -100,6 +100,35 @@ def test_lead_search_matches_part_of_the_identifier_ignoring_case(make_source, r
     assert selectors.lead_list(search="").count() == 2
 
 
+def test_lead_search_finds_a_phone_number_written_another_way(make_source, register):
+    source = make_source()
+    register(source, "+44 7700 918827")
+    # A lead whose identifier is no phone number keeps its spaces, and a search as typed
+    # still finds it.
+    register(source, "order 7700 918")
+
+    assert [lead.identifier for lead in selectors.lead_list(search="+447700918827")] == [
+        "+44 7700 918827"
+    ]
+    assert [lead.identifier for lead in selectors.lead_list(search="(0044) 7700-918827")] == [
+        "+44 7700 918827"
+    ]
+    assert {lead.identifier for lead in selectors.lead_list(search="7700 918")} == {
+        "+44 7700 918827",
+        "order 7700 918",
+    }
+
+
+def test_lead_search_finds_a_national_spelling_in_the_configured_region(
+    settings, make_source, register
+):
+    settings.CRM_PHONE_REGION = "GB"
+    register(make_source(), "+44 20 7946 0000")
+
+    assert selectors.lead_list(search="020 7946 0000").count() == 1
+    assert selectors.lead_list(search="(020) 7946").count() == 1
+
+
 def test_contact_list_filters(make_operator, make_source, register):
     op = make_operator(limit=1)
     source = make_source(weights={op: 1})

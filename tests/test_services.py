@@ -357,6 +357,35 @@ def test_identifiers_are_trimmed_and_compared_case_insensitively(make_source, re
     assert Lead.objects.get().identifier == "Alice@Example.com"
 
 
+def test_two_spellings_of_one_phone_number_are_one_lead(make_source, register):
+    source = make_source()
+
+    first = register(source, "+44 7700 918827", lead_name="Ann")
+    second = register(source, "+447700918827")
+    third = register(source, "0044 (7700) 918-827")
+
+    assert first.lead_id == second.lead_id == third.lead_id
+    lead = Lead.objects.get()
+    assert (lead.identifier, lead.identifier_key, lead.name) == (
+        "+44 7700 918827",
+        "+447700918827",
+        "Ann",
+    )
+
+
+def test_a_national_spelling_is_the_same_lead_in_the_configured_region(
+    settings, make_source, register
+):
+    settings.CRM_PHONE_REGION = "GB"
+    source = make_source()
+
+    first = register(source, "020 7946 0000")
+    second = register(source, "+44 20 7946 0000")
+
+    assert first.lead_id == second.lead_id
+    assert Lead.objects.get().identifier_key == "+442079460000"
+
+
 def test_empty_or_too_long_identifier_is_refused_and_stores_nothing(make_source, register):
     source = make_source()
 

@@ -29,7 +29,8 @@ def _with_contacts(leads: QuerySet[Lead]) -> QuerySet[Lead]:
 
 @router.get("/", response={200: LeadPage, **READ_ERRORS})
 def list_leads(request: HttpRequest, filters: Query[LeadFilters], page: Query[PageParams]):
-    """Leads, newest first; `search` keeps those whose identifier contains it (any case)."""
+    """Leads, newest first; `search` keeps those whose identifier contains it (any case),
+    and finds a phone number by any spelling of it or of a part of it."""
     return page_of(_with_contacts(selectors.lead_list(search=filters.search)), page)
 
 
