@@ -373,7 +373,10 @@ class ContactCreateForm(forms.Form):
     lead_identifier = forms.CharField(
         label="Lead identifier",
         max_length=MAX_IDENTIFIER_LENGTH,
-        help_text="E-mail, phone or messenger id; the same identifier is the same lead.",
+        help_text=(
+            "E-mail, phone or messenger id; the same identifier (a phone number in any "
+            "spelling) is the same lead."
+        ),
     )
     lead_name = forms.CharField(label="Lead name", max_length=MAX_NAME_LENGTH, required=False)
     source = IdModelChoiceField(

@@ -42,6 +42,14 @@ def test_search_matches_part_of_the_identifier_in_any_case(
     assert 'value="  ALI "' in html  # The search box keeps what was typed.
 
 
+def test_search_finds_a_phone_number_written_another_way(supervisor_client, make_source, register):
+    source = make_source()
+    register(source, "+447700918827")
+    register(source, "bob@example.com")
+    html = supervisor_client.get("/leads/", {"search": "0044 7700 918 827"}).content.decode()
+    assert listed_leads(html) == ["+447700918827"]
+
+
 def test_a_search_without_results_says_so(supervisor_client, db):
     html = supervisor_client.get("/leads/", {"search": "zzz"}).content.decode()
     assert "No lead matches “zzz”." in html
