@@ -26,7 +26,16 @@ from django.utils import timezone
 
 from . import decision_log, shifts
 from .identity import phone_search_fragment
-from .models import Contact, Lead, Operator, ShiftHours, Source, SourceOperatorConfig
+from .models import (
+    Contact,
+    ContactEvent,
+    Lead,
+    Operator,
+    SettingChange,
+    ShiftHours,
+    Source,
+    SourceOperatorConfig,
+)
 
 OPEN = Q(status=Contact.Status.OPEN)
 
@@ -491,3 +500,124 @@ def _why(states: list[OperatorNow]) -> str:
     if decision_log.FULL in reasons:
         return QueueReason.MIXED
     return QueueReason.AWAY
+
+
+# --- the decision log -------------------------------------------------------------
+
+# How many entries a page shows of a lead's timeline and of a source's or an operator's
+# settings changes (the latest ones; the page says how many there are in all).
+LEAD_EVENTS_SHOWN = 100
+CHANGES_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class CandidateLine:
+    """One operator the engine considered for an automatic decision, with its name."""
+
+    operator_id: int
+    operator: str  # its name, or "#id" once it is deleted
+    weight: int | None
+    open_contacts: int
+    workload_limit: int
+    eligible: bool
+    why_not: str | None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event of a contact's life, with the operators it names by name."""
+
+    event: ContactEvent
+    operator: str | None
+    previous_operator: str | None
+    candidates: list[CandidateLine]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    entries: list[TimelineEntry]  # oldest first
+    count: int  # all of them, also those beyond the page's limit
+
+
+@dataclass(frozen=True)
+class Changes:
+    items: list[SettingChange]  # newest first, at most the limit
+    count: int
+
+
+def contact_events(contact_id: int) -> QuerySet[ContactEvent]:
+    """A contact's decision log, oldest first (one query)."""
+    return ContactEvent.objects.filter(contact_id=contact_id).order_by("at", "id")
+
+
+def lead_events(lead_id: int) -> QuerySet[ContactEvent]:
+    """The decision log of all of a lead's contacts, oldest first, each with its contact."""
+    return (
+        ContactEvent.objects.filter(contact__lead_id=lead_id)
+        .select_related("contact")
+        .order_by("at", "id")
+    )
+
+
+def _named(events: list[ContactEvent]) -> list[TimelineEntry]:
+    """Events with every operator they mention by name: one query, however many events.
+
+    Names are read by id and not through the events' foreign keys, because the candidates
+    are JSON; an operator deleted since shows as "#id" (its events keep only the id, or
+    lose it, as the foreign keys are SET_NULL).
+    """
+    ids = {pk for e in events for pk in (e.operator_id, e.previous_operator_id) if pk}
+    ids |= {c["operator_id"] for e in events for c in e.candidates}
+    names = dict(Operator.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+
+    def name(pk: int | None) -> str | None:
+        return None if pk is None else names.get(pk, f"#{pk}")
+
+    return [
+        TimelineEntry(
+            event=e,
+            operator=name(e.operator_id),
+            previous_operator=name(e.previous_operator_id),
+            candidates=[
+                CandidateLine(
+                    operator_id=c["operator_id"],
+                    operator=names.get(c["operator_id"], f"#{c['operator_id']}"),
+                    weight=c.get("weight"),
+                    open_contacts=c.get("open_contacts", 0),
+                    workload_limit=c.get("workload_limit", 0),
+                    eligible=bool(c.get("eligible")),
+                    why_not=c.get("why_not"),
+                )
+                for c in e.candidates
+            ],
+        )
+        for e in events
+    ]
+
+
+def contact_timeline(contact_id: int) -> list[TimelineEntry]:
+    """A contact's events, oldest first, operators named: two queries."""
+    return _named(list(contact_events(contact_id)))
+
+
+def lead_timeline(lead_id: int, *, limit: int = LEAD_EVENTS_SHOWN) -> Timeline:
+    """The latest `limit` events of a lead's contacts, oldest first: three queries."""
+    events = lead_events(lead_id)
+    count = events.count()
+    latest = list(events.order_by("-at", "-id")[:limit])
+    return Timeline(entries=_named(latest[::-1]), count=count)
+
+
+def _changes(changes: QuerySet[SettingChange], limit: int) -> Changes:
+    items = list(changes.select_related("operator", "source").order_by("-at", "-id")[:limit])
+    return Changes(items=items, count=changes.count())
+
+
+def source_changes(source_id: int, *, limit: int = CHANGES_SHOWN) -> Changes:
+    """Changes to a source's settings and weights, newest first: two queries."""
+    return _changes(SettingChange.objects.filter(source_id=source_id), limit)
+
+
+def operator_changes(operator_id: int, *, limit: int = CHANGES_SHOWN) -> Changes:
+    """Changes to an operator's settings, its weights included, newest first: two queries."""
+    return _changes(SettingChange.objects.filter(operator_id=operator_id), limit)

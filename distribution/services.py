@@ -16,18 +16,22 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import allocation, shifts
+from . import actors, allocation, decision_log, shifts
+from .actors import Actor
 from .allocation import Pool
 from .models import (
     MAX_IDENTIFIER_LENGTH,
     MAX_MESSAGE_LENGTH,
     MAX_NAME_LENGTH,
     MAX_NOTE_LENGTH,
+    MAX_RESPONSE_MINUTES,
+    MAX_STICKY_DAYS,
     MAX_WEIGHT,
     Contact,
     Lead,
     Operator,
     Presence,
+    RoutingMode,
     ShiftHours,
     Source,
     SourceOperatorConfig,
@@ -511,11 +515,61 @@ def source_create(*, name: str) -> Source:
     return source
 
 
+# What source_update() may change (docs/distribution.md, "Routing settings").
+SOURCE_SETTINGS = ("name", "mode", "sticky_days", "response_minutes")
+_SETTING_RANGES = {
+    "sticky_days": MAX_STICKY_DAYS,
+    "response_minutes": MAX_RESPONSE_MINUTES,
+}
+
+
+def _validate_source_settings(changes: Mapping[str, object]) -> None:
+    """Refuse a bad routing setting, by field, before anything is read or written."""
+    errors: dict[str, str] = {}
+    if "mode" in changes and changes["mode"] not in RoutingMode.values:
+        errors["mode"] = f"The mode must be one of {', '.join(RoutingMode.values)}."
+    for key, maximum in _SETTING_RANGES.items():
+        if key not in changes or changes[key] is None:
+            continue  # Absent: unchanged; None: off.
+        value = changes[key]
+        if not isinstance(value, int) or isinstance(value, bool):
+            errors[key] = "Must be a whole number, or empty for off."
+        elif not 1 <= value <= maximum:
+            errors[key] = f"Must be between 1 and {maximum}, or empty for off."
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
-def source_update(*, source_id: int, name: str) -> Source:
+def source_update(*, source_id: int, actor: Actor = actors.SYSTEM, **changes: object) -> Source:
+    """Change any of a source's name, mode, sticky_days and response_minutes (None turns
+    the last two off); each field that changes is logged as a SettingChange.
+
+    A bad value is a ValidationError keyed by its field and changes nothing; a setting
+    this function does not know is a TypeError (a caller's bug, not a user's).
+    """
+    unknown = sorted(set(changes) - set(SOURCE_SETTINGS))
+    if unknown:
+        raise TypeError(f"source_update() got unknown settings: {', '.join(unknown)}")
+    _validate_source_settings(changes)
+    # Two edits of one source run one after the other, so each logs the old value the
+    # other left (and a registration reads the settings from before or after, whole).
     source = Source.objects.select_for_update().get(pk=source_id)
-    source.name = name
-    _save_named(source, update_fields=["name"])
+    if isinstance(changes.get("name"), str):
+        changes["name"] = trim(changes["name"])  # type: ignore[arg-type]
+    old = {key: getattr(source, key) for key in changes}
+    changed = [key for key in SOURCE_SETTINGS if key in changes and changes[key] != old[key]]
+    if not changed:
+        return source
+    for key in changed:
+        setattr(source, key, changes[key])
+    _save_named(source, update_fields=changed)
+    decision_log.record(
+        decision_log.setting_change(
+            key, old[key], getattr(source, key), actor=actor, source_id=source.pk
+        )
+        for key in changed
+    )
     return source
 
 
