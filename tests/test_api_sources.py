@@ -20,7 +20,14 @@ def test_create_source_answers_201_with_no_weights(api):
 
     assert response.status_code == 201
     body = json_of(response)
-    assert body == {"id": body["id"], "name": "Telegram", "weights": []}
+    assert body == {
+        "id": body["id"],
+        "name": "Telegram",
+        "weights": [],
+        "mode": "random",
+        "sticky_days": None,
+        "response_minutes": None,
+    }
     assert Source.objects.filter(pk=body["id"], name="Telegram").exists()
 
 
@@ -60,6 +67,9 @@ def test_list_and_get_sources_show_their_weights(api, make_operator, make_source
         "id": source.pk,
         "name": "Web",
         "weights": [{"operator_id": ann.pk, "weight": 3}, {"operator_id": bob.pk, "weight": 1}],
+        "mode": "random",
+        "sticky_days": None,
+        "response_minutes": None,
     }
     assert listed["items"][1] == one
 

@@ -13,6 +13,7 @@ from .paging import page_of
 from .schemas import (
     ContactCloseIn,
     ContactCreateIn,
+    ContactEventPage,
     ContactFilters,
     ContactOut,
     ContactPage,
@@ -50,6 +51,14 @@ def list_contacts(request: HttpRequest, filters: Query[ContactFilters], page: Qu
 @router.get("/{contact_id}", response={200: ContactOut, **ONE_ERRORS})
 def get_contact(request: HttpRequest, contact_id: Path[IdParam]):
     return get_object_or_404(_contacts(), pk=contact_id)
+
+
+@router.get("/{contact_id}/events", response={200: ContactEventPage, 404: ErrorOut, **READ_ERRORS})
+def contact_events(request: HttpRequest, contact_id: Path[IdParam], page: Query[PageParams]):
+    """The contact's decision log, oldest first: each event with its time, kind, actor and,
+    for automatic decisions, every operator considered and why it was passed over."""
+    get_object_or_404(Contact, pk=contact_id)
+    return page_of(selectors.contact_events(contact_id), page)
 
 
 @router.post("/{contact_id}/respond", response={200: ContactOut, 404: ErrorOut, **WRITE_ERRORS})

@@ -29,11 +29,14 @@ from distribution.models import (
     MAX_MESSAGE_LENGTH,
     MAX_NAME_LENGTH,
     MAX_NOTE_LENGTH,
+    MAX_RESPONSE_MINUTES,
     MAX_SEARCH_LENGTH,
     MAX_SHIFT_RANGES,
+    MAX_STICKY_DAYS,
     MAX_TIME_ZONE_LENGTH,
     MAX_WEIGHT,
     MAX_WORKLOAD_LIMIT,
+    ContactEvent,
     Operator,
 )
 from distribution.numbers import parse_date, parse_id, parse_int
@@ -152,6 +155,10 @@ DateParam: TypeAlias = Annotated[
 ]
 Limit: TypeAlias = Annotated[int, BeforeValidator(_integral), Field(ge=0, le=MAX_WORKLOAD_LIMIT)]
 Weight: TypeAlias = Annotated[int, BeforeValidator(_integral), Field(ge=1, le=MAX_WEIGHT)]
+StickyDays: TypeAlias = Annotated[int, BeforeValidator(_integral), Field(ge=1, le=MAX_STICKY_DAYS)]
+ResponseMinutes: TypeAlias = Annotated[
+    int, BeforeValidator(_integral), Field(ge=1, le=MAX_RESPONSE_MINUTES)
+]
 Weekday: TypeAlias = Annotated[
     int, BeforeValidator(_integral), Field(ge=0, le=6, description="0 is Monday, 6 Sunday.")
 ]
@@ -185,6 +192,20 @@ Note: TypeAlias = Annotated[
 # Literal refuses "AWAY" in strict mode, where the enums would need a Python instance.
 PresenceName: TypeAlias = Literal["available", "away", "offline"]
 OutcomeName: TypeAlias = Literal["won", "lost", "spam", "other"]
+# models.RoutingMode, models.EventKind and models.ActorType, as Literals for the same reason.
+ModeName: TypeAlias = Literal["random", "balanced"]
+EventKindName: TypeAlias = Literal[
+    "registered",
+    "assigned",
+    "queued",
+    "reassigned",
+    "timed_out",
+    "requeued",
+    "responded",
+    "closed",
+    "reopened",
+]
+ActorTypeName: TypeAlias = Literal["supervisor", "operator", "token", "system"]
 
 
 class Input(BaseModel):
@@ -317,6 +338,30 @@ class SourceCreateIn(Input):
     name: Name
 
 
+class SourceUpdateIn(Input):
+    model_config = ConfigDict(json_schema_extra=_no_default_in_schema)
+
+    name: Name = None  # type: ignore[assignment]
+    mode: ModeName = Field(
+        None,  # type: ignore[arg-type]
+        description="`random`: drawn by weight; `balanced`: smooth weighted round robin.",
+    )
+    sticky_days: StickyDays | None = Field(
+        None,
+        description=(
+            "A returning lead goes to the operator of its latest contact within this many "
+            "days, when that operator is eligible; null turns it off."
+        ),
+    )
+    response_minutes: ResponseMinutes | None = Field(
+        None,
+        description=(
+            "A contact not marked responded within this many minutes of its assignment is "
+            "routed again, never to an operator that missed it; null turns it off."
+        ),
+    )
+
+
 class WeightIn(Input):
     operator_id: Id
     weight: Weight
@@ -335,6 +380,9 @@ class SourceOut(Schema):
     id: int
     name: str
     weights: list[WeightOut]
+    mode: ModeName
+    sticky_days: int | None = Field(description="null: off.")
+    response_minutes: int | None = Field(description="null: off.")
 
     @staticmethod
     def resolve_weights(source) -> list:
@@ -422,6 +470,50 @@ class ContactOut(Schema):
     closed_at: datetime | None
     outcome: OutcomeName | None = Field(description="Set when it was closed with one.")
     note: str
+
+
+class ActorOut(Schema):
+    type: ActorTypeName
+    name: str = Field(description="The supervisor's or operator's user name, or the token's.")
+
+
+class CandidateOut(Schema):
+    operator_id: int
+    weight: int | None = Field(description="null: no weight for the source.")
+    open_contacts: int
+    workload_limit: int
+    eligible: bool
+    why_not: str | None = Field(
+        description=(
+            "Why it was passed over: inactive, away, offline, off shift, full, no weight, "
+            "missed the response time; null when eligible."
+        )
+    )
+
+
+class ContactEventOut(Schema):
+    at: datetime
+    kind: EventKindName
+    operator_id: int | None = Field(
+        description="The operator it went to (or left, for timed_out and requeued)."
+    )
+    previous_operator_id: int | None
+    actor: ActorOut
+    reason: str = Field(
+        description="For assignments: weighted, balanced, sticky or drained; else empty."
+    )
+    candidates: list[CandidateOut] = Field(
+        description="Every operator considered, for automatic decisions; else []."
+    )
+
+    @staticmethod
+    def resolve_actor(event: ContactEvent) -> dict:
+        return {"type": event.actor_type, "name": event.actor_name}
+
+
+class ContactEventPage(Schema):
+    items: list[ContactEventOut]
+    count: int
 
 
 class ContactCloseIn(Input):

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Path, Query, Router, Status
 
 from distribution import fairness, selectors, services
+from distribution.actors import Actor
 from distribution.models import Source
 
 from .errors import ONE_ERRORS, READ_ERRORS, WRITE_ERRORS
@@ -18,6 +19,7 @@ from .schemas import (
     SourceCreateIn,
     SourceOut,
     SourcePage,
+    SourceUpdateIn,
     ValidationErrorOut,
     WeightsIn,
 )
@@ -41,6 +43,25 @@ def list_sources(request: HttpRequest, page: Query[PageParams]):
 @router.get("/{source_id}", response={200: SourceOut, **ONE_ERRORS})
 def get_source(request: HttpRequest, source_id: Path[IdParam]):
     return get_object_or_404(selectors.source_list(), pk=source_id)
+
+
+@router.patch(
+    "/{source_id}",
+    response={200: SourceOut, 404: ErrorOut, 409: ValidationErrorOut, **WRITE_ERRORS},
+)
+def update_source(request: HttpRequest, source_id: Path[IdParam], payload: SourceUpdateIn):
+    """Change any of name, mode, sticky_days, response_minutes; fields left out stay as they
+    are, and an explicit null turns sticky_days or response_minutes off.
+
+    Each changed field is recorded in the source's settings changes, with the token's name.
+    """
+    get_object_or_404(Source, pk=source_id)
+    services.source_update(
+        source_id=source_id,
+        actor=Actor.of_request(request),
+        **payload.model_dump(exclude_unset=True),
+    )
+    return selectors.source_list().get(pk=source_id)
 
 
 @router.post("/{source_id}/weights", response={200: SourceOut, 404: ErrorOut, **WRITE_ERRORS})
