@@ -17,13 +17,16 @@ from .models import (
     MAX_MESSAGE_LENGTH,
     MAX_NAME_LENGTH,
     MAX_NOTE_LENGTH,
+    MAX_RESPONSE_MINUTES,
     MAX_SEARCH_LENGTH,
     MAX_SHIFT_RANGES,
+    MAX_STICKY_DAYS,
     MAX_WEIGHT,
     MAX_WORKLOAD_LIMIT,
     Contact,
     Operator,
     Presence,
+    RoutingMode,
     Source,
 )
 from .numbers import parse_date, parse_id, parse_int
@@ -340,6 +343,52 @@ class FairnessPeriodForm(forms.Form):
             except ValidationError as exc:
                 add_service_errors(self, exc)
         return data
+
+
+class SourceSettingsForm(forms.Form):
+    """A source's routing settings (services.source_update checks the rules again)."""
+
+    mode = forms.ChoiceField(
+        label="Routing mode",
+        choices=RoutingMode.choices,
+        help_text=(
+            "Random draws each contact by weight; balanced deals them in turn, so that each "
+            "operator's count stays within one of its weight's share."
+        ),
+    )
+    sticky_days = StrictIntegerField(
+        label="Sticky owner (days)",
+        required=False,
+        min_value=1,
+        max_value=MAX_STICKY_DAYS,
+        widget=forms.NumberInput(attrs={"class": "input-num"}),
+        help_text=(
+            "A returning lead goes back to the operator of its latest contact within this many "
+            "days, when that operator can take it. Empty: off."
+        ),
+    )
+    response_minutes = StrictIntegerField(
+        label="Response time (minutes)",
+        required=False,
+        min_value=1,
+        max_value=MAX_RESPONSE_MINUTES,
+        widget=forms.NumberInput(attrs={"class": "input-num"}),
+        help_text=(
+            "A contact not responded to within this time goes to someone else, never back to "
+            "an operator who missed it. Empty: off."
+        ),
+    )
+
+    @classmethod
+    def of(cls, source: Source) -> "SourceSettingsForm":
+        """The form showing the source's current settings."""
+        return cls(
+            initial={
+                "mode": source.mode,
+                "sticky_days": source.sticky_days,
+                "response_minutes": source.response_minutes,
+            }
+        )
 
 
 class WeightForm(forms.Form):

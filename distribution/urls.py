@@ -1,7 +1,19 @@
 from django.urls import path, register_converter
 
 from .numbers import parse_id
-from .views import contacts, dashboard, fairness, health, leads, my, operators, schedule, sources
+from .views import (
+    contact_detail,
+    contacts,
+    dashboard,
+    fairness,
+    health,
+    leads,
+    my,
+    operator_detail,
+    operators,
+    schedule,
+    sources,
+)
 
 
 class IdConverter:
@@ -33,6 +45,7 @@ urlpatterns = [
     path("dashboard/live/", dashboard.dashboard_live, name="dashboard_live"),
     path("operators/", operators.operator_list, name="operator_list"),
     path("operators/create/", operators.operator_create, name="operator_create"),
+    path("operators/<id:operator_id>/", operator_detail.operator_detail, name="operator_detail"),
     path(
         "operators/<id:operator_id>/active/",
         operators.operator_set_active,
@@ -73,6 +86,7 @@ urlpatterns = [
     path("sources/<id:source_id>/", sources.source_detail, name="source_detail"),
     path("sources/<id:source_id>/fairness/", fairness.source_fairness, name="source_fairness"),
     path("sources/<id:source_id>/name/", sources.source_rename, name="source_rename"),
+    path("sources/<id:source_id>/settings/", sources.source_settings, name="source_settings"),
     path("sources/<id:source_id>/weights/", sources.source_weight_set, name="source_weight_set"),
     path(
         "sources/<id:source_id>/weights/<id:operator_id>/remove/",
@@ -81,6 +95,7 @@ urlpatterns = [
     ),
     path("contacts/", contacts.contact_list, name="contact_list"),
     path("contacts/new/", contacts.contact_create, name="contact_create"),
+    path("contacts/<id:contact_id>/", contact_detail.contact_detail, name="contact_detail"),
     path("contacts/<id:contact_id>/close/", contacts.contact_close, name="contact_close"),
     path("contacts/<id:contact_id>/reassign/", contacts.contact_reassign, name="contact_reassign"),
     path("leads/", leads.lead_list, name="lead_list"),

@@ -111,9 +111,16 @@ def test_the_source_forms_describe_their_fields_with_ids_that_exist(
     page = assert_described_by_ids_exist(response.content.decode())
     assert page.references["id_name"] == ["id_name_error"]
 
+    page = assert_described_by_ids_exist(
+        supervisor_client.get(f"/sources/{source.pk}/").content.decode()
+    )
+    assert page.references["id_sticky_days"] == ["id_sticky_days_helptext"]
+
     weights = reverse("distribution:source_weight_set", args=[source.pk])
+    settings = reverse("distribution:source_settings", args=[source.pk])
     for url, data in [
         (reverse("distribution:source_rename", args=[source.pk]), {"name": ""}),
+        (settings, {"mode": "x", "sticky_days": "0", "response_minutes": "many"}),
         (weights, {"row": "1", "operator": ann.pk, "weight": "0"}),
         (weights, {"operator": "", "weight": "many"}),
     ]:

@@ -38,5 +38,5 @@ def lead_list(request: HtmxHttpRequest) -> HttpResponse:
 def lead_detail(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
     lead = get_object_or_404(selectors.lead_list(), pk=lead_id)
     page = paginate(request, selectors.lead_contacts(lead))
-    context = {"lead": lead, "page_obj": page}
+    context = {"lead": lead, "page_obj": page, "timeline": selectors.lead_timeline(lead.pk)}
     return render_page(request, "distribution/lead_detail.html", context, fragment="history")

@@ -9,10 +9,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST, require_safe
 
 from .. import selectors, services
+from ..actors import Actor
 from ..forms import (
     OperatorChoices,
     SourceCreateForm,
     SourceNameForm,
+    SourceSettingsForm,
     WeightForm,
     add_service_errors,
 )
@@ -21,6 +23,7 @@ from ..models import Operator, Source
 from ..numbers import parse_id
 from ..permissions import supervisor_required
 from .base import paginate, render_page
+from .log_text import ChangeText
 
 LIST_TEMPLATE = "distribution/sources.html"
 DETAIL_TEMPLATE = "distribution/source_detail.html"
@@ -103,11 +106,25 @@ def _detail(
     bound: WeightForm | None = None,
     *,
     name_form: SourceNameForm | None = None,
+    settings_form: SourceSettingsForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     context = _weights_context(source, bound)
     context["name_form"] = name_form or _name_form(source)
+    context.update(_settings_context(source, settings_form))
     return render_page(request, DETAIL_TEMPLATE, context, fragment="weights", status=status)
+
+
+def _settings_context(source: Source, form: SourceSettingsForm | None = None) -> dict:
+    """The routing settings form (`form`: a submitted one with errors) and the source's
+    settings changes, newest first."""
+    changes = selectors.source_changes(source.pk)
+    return {
+        "source": source,
+        "settings_form": form or SourceSettingsForm.of(source),
+        "changes": [ChangeText.of(change, on="source") for change in changes.items],
+        "changes_count": changes.count,
+    }
 
 
 def _heading(
@@ -158,7 +175,11 @@ def source_rename(request: HtmxHttpRequest, source_id: int) -> HttpResponse:
     form = SourceNameForm(request.POST)
     if form.is_valid():
         try:
-            source = services.source_update(source_id=source.pk, name=form.cleaned_data["name"])
+            source = services.source_update(
+                source_id=source.pk,
+                actor=Actor.of_request(request),
+                name=form.cleaned_data["name"],
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -166,6 +187,31 @@ def source_rename(request: HtmxHttpRequest, source_id: int) -> HttpResponse:
                 return redirect("distribution:source_detail", source_id=source.pk)
             return _heading(request, source, _name_form(source), status=200)
     return _heading(request, source, form, status=422)
+
+
+@require_POST
+@supervisor_required
+def source_settings(request: HtmxHttpRequest, source_id: int) -> HttpResponse:
+    """Change the routing settings; htmx gets the settings card back, in place."""
+    source = get_object_or_404(Source, pk=source_id)
+    form = SourceSettingsForm(request.POST)
+    status = 422
+    if form.is_valid():
+        try:
+            source = services.source_update(
+                source_id=source.pk, actor=Actor.of_request(request), **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            if not request.htmx:
+                messages.success(request, f"Routing settings of {source.name} saved.")
+                return redirect("distribution:source_detail", source_id=source.pk)
+            form, status = SourceSettingsForm.of(source), 200
+    if not request.htmx:
+        return _detail(request, source, settings_form=form, status=status)
+    context = _settings_context(source, form)
+    return render_page(request, DETAIL_TEMPLATE, context, fragment="settings", status=status)
 
 
 @require_POST
