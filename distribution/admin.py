@@ -19,11 +19,14 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from . import services
+from .actors import Actor
 from .models import (
     ApiToken,
     Contact,
+    ContactEvent,
     Lead,
     Operator,
+    SettingChange,
     Source,
     SourceOperatorConfig,
     normalize_identifier,
@@ -96,12 +99,22 @@ class OperatorAdmin(admin.ModelAdmin):
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
-    list_display = ["name", "mode", "created_at"]
+    list_display = ["name", "mode", "sticky_days", "response_minutes", "created_at"]
+    list_filter = ["mode"]
     search_fields = ["name"]
     inlines = [WeightInline]
     # Routing settings change through services.source_update (the source's page and the
     # API), which records each change in the decision log.
     readonly_fields = ["mode", "sticky_days", "response_minutes"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change or "name" not in form.changed_data:
+            super().save_model(request, obj, form, change)
+            return
+        # A rename through the service too, so that it is in the source's settings changes.
+        services.source_update(
+            source_id=obj.pk, actor=Actor.of_user(request.user), name=form.cleaned_data["name"]
+        )
 
     def save_related(self, request, form, formsets, change) -> None:
         # Not the formsets' own save: a weight of an operator only changes under that
@@ -189,6 +202,71 @@ class ContactAddForm(forms.ModelForm):
         fields = ["lead", "source", "message"]
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The decision log is history: it is read here, never written (decision_log.py)."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+EVENT_FIELDS = (
+    "at",
+    "kind",
+    "operator",
+    "previous_operator",
+    "reason",
+    "actor_type",
+    "actor_name",
+    "detail",
+)
+
+
+class ContactEventInline(admin.TabularInline):
+    model = ContactEvent
+    fields = EVENT_FIELDS
+    readonly_fields = EVENT_FIELDS
+    ordering = ["at", "id"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ContactEvent]:
+        return super().get_queryset(request).select_related("operator", "previous_operator")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(ContactEvent)
+class ContactEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "contact", "kind", "operator", "reason", "actor_type", "actor_name"]
+    list_filter = ["kind", "reason", "actor_type"]
+    list_select_related = ["contact__lead", "contact__source", "operator"]
+    search_fields = ["actor_name", "contact__lead__identifier_key"]
+    date_hierarchy = "at"
+
+
+@admin.register(SettingChange)
+class SettingChangeAdmin(ReadOnlyAdmin):
+    list_display = ["at", "operator", "source", "field", "old", "new", "actor_type", "actor_name"]
+    list_filter = ["field", "actor_type"]
+    list_select_related = ["operator", "source"]
+    search_fields = ["actor_name", "operator__name", "source__name"]
+    date_hierarchy = "at"
+
+
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
     list_display = ["id", "lead", "source", "operator", "status", "created_at", "assigned_at"]
@@ -198,6 +276,10 @@ class ContactAdmin(admin.ModelAdmin):
     raw_id_fields = ["lead"]
     date_hierarchy = "created_at"
     actions = [close_contacts, reassign_contacts]
+
+    def get_inlines(self, request: HttpRequest, obj=None) -> list:
+        # A contact being added has no events yet: its log starts when it is registered.
+        return [] if obj is None else [ContactEventInline]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
