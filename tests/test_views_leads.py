@@ -111,7 +111,10 @@ def test_detail_shows_the_leads_contacts_newest_first(
     html = response.content.decode()
     assertContains(response, "<h1>eve@example.com</h1>", html=True)
     assert "Eve · first seen" in html
-    assert re.findall(r"<strong>#(\d+)</strong>", html) == [str(second.pk), str(first.pk)]
+    assert re.findall(r"<strong><a href=\"/contacts/\d+/\">#(\d+)</a></strong>", html) == [
+        str(second.pk),
+        str(first.pk),
+    ]
     assert "via Bot →\n          Ann" in html and "Price?" in html
     assert "Queued" in html and "Closed" in html
 
@@ -122,7 +125,7 @@ def test_detail_history_pages_by_htmx(supervisor_client, make_source, register):
     response = supervisor_client.get(f"/leads/{contacts[0].lead_id}/", {"page": "2"}, **HTMX)
     assert is_fragment(response)
     html = response.content.decode()
-    assert re.findall(r"<strong>#(\d+)</strong>", html) == [
+    assert re.findall(r"<strong><a href=\"/contacts/\d+/\">#(\d+)</a></strong>", html) == [
         str(contacts[1].pk),
         str(contacts[0].pk),
     ]
