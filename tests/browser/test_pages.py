@@ -3,8 +3,9 @@
 import pytest
 from playwright.sync_api import expect
 
-from distribution import services
-from distribution.models import Contact, Operator, SourceOperatorConfig
+from distribution import decision_log, services
+from distribution.models import Contact, Operator, Source, SourceOperatorConfig
+from tests.log_support import BOSS, log_story
 
 from .conftest import DESKTOP, Browsing
 
@@ -220,9 +221,21 @@ def unbroken_paths(make_operator, make_source, register) -> list[str]:
     operator = make_operator("O" * 200, limit=5)
     source = make_source("S" * 200, weights={operator: 1})
     contact = register(source, "L" * 255, message="M" * 3000, lead_name="N" * 200)
+    other = make_operator("P" * 200)
+    log_story(contact, operator, other)
+    services.contact_close(contact_id=contact.pk, note="T" * 2000)
+    decision_log.record(
+        [
+            decision_log.setting_change(
+                "weight", 1, 2, actor=BOSS, operator_id=operator.pk, source_id=source.pk
+            )
+        ]
+    )
     return [
         "/",
         "/operators/",
+        f"/operators/{operator.pk}/",
+        f"/contacts/{contact.pk}/",
         "/sources/",
         f"/sources/{source.pk}/",
         "/contacts/",
@@ -256,3 +269,43 @@ def test_the_sources_list_shows_the_queue_on_a_phone(phone: Browsing, make_sourc
     expect(queued).to_have_text("1")
     box = queued.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+
+
+def test_routing_settings_are_saved_in_place_with_errors_next_to_the_field(
+    desktop: Browsing, make_source
+):
+    source = make_source("Telegram bot")
+    page = desktop.page
+    page.goto(f"/sources/{source.pk}/")
+    desktop.mark_window()
+    card = page.locator("#source-settings")
+
+    card.get_by_label("Sticky owner (days)").fill("400")
+    card.get_by_role("button", name="Save settings").click()
+    expect(card.locator("#id_sticky_days_error")).to_contain_text("less than or equal to 365")
+    assert Source.objects.get(pk=source.pk).sticky_days is None
+
+    card.get_by_label("Routing mode").select_option("balanced")
+    card.get_by_label("Sticky owner (days)").fill("30")
+    card.get_by_role("button", name="Save settings").click()
+    expect(card.locator(".changes-table")).to_contain_text("off → 30")
+    expect(card.locator(".changes-table")).to_contain_text("Balanced by weight")
+    source.refresh_from_db()
+    assert (source.mode, source.sticky_days) == ("balanced", 30)
+    assert desktop.window_was_not_reloaded()
+
+
+def test_a_contacts_decision_log_opens_its_candidates_on_a_phone(
+    phone: Browsing, make_operator, make_source, register
+):
+    ann, bob = make_operator("Ann"), make_operator("Bob")
+    contact = register(make_source(weights={ann: 1}))
+    log_story(contact, ann, bob)
+    page = phone.page
+    page.goto("/contacts/")
+    page.get_by_role("link", name=str(contact.pk), exact=True).click()
+    expect(page.get_by_role("heading", name=f"Contact #{contact.pk}")).to_be_visible()
+
+    page.get_by_text("2 operators considered").click()
+    expect(page.get_by_role("cell", name="full")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
