@@ -252,7 +252,8 @@ def contact_reopen(
     if contact.is_open:
         raise ValidationError(
             {
-                NON_FIELD_ERRORS: f"Contact #{contact.pk} is open: only a closed contact can be reopened."
+                NON_FIELD_ERRORS: f"Contact #{contact.pk} is open: "
+                "only a closed contact can be reopened."
             },
             code="not_closed",
         )
