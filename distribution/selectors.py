@@ -26,7 +26,15 @@ from django.utils import timezone
 
 from . import decision_log, shifts
 from .identity import phone_search_fragment
-from .models import Contact, Lead, Operator, ShiftHours, Source, SourceOperatorConfig
+from .models import (
+    Contact,
+    Lead,
+    Operator,
+    ShiftHours,
+    Source,
+    SourceOperatorConfig,
+    casefold_key,
+)
 
 OPEN = Q(status=Contact.Status.OPEN)
 
@@ -150,11 +158,16 @@ def contact_list(
     source_id: int | None = None,
     operator_id: int | None = None,
     unassigned: bool = False,
+    lead: str = "",
+    oldest_first: bool = False,
 ) -> QuerySet[Contact]:
-    """Contacts, newest first, with lead, source and operator joined in."""
-    contacts = Contact.objects.select_related("lead", "source", "operator").order_by(
-        "-created_at", "-id"
-    )
+    """Contacts, newest first (or oldest first), with lead, source and operator joined in.
+
+    `lead` finds the contacts of leads whose identifier (its key: trimmed, case-folded)
+    or name contains it.
+    """
+    order = ("created_at", "id") if oldest_first else ("-created_at", "-id")
+    contacts = Contact.objects.select_related("lead", "source", "operator").order_by(*order)
     if status:
         contacts = contacts.filter(status=status)
     if source_id is not None:
@@ -163,13 +176,29 @@ def contact_list(
         contacts = contacts.filter(operator_id=operator_id)
     if unassigned:
         contacts = contacts.filter(operator__isnull=True)
+    lead = lead.strip()
+    if lead:
+        matches = Q(lead__identifier_key__contains=casefold_key(lead)) | Q(
+            lead__name__icontains=lead
+        )
+        phone = phone_search_fragment(lead)
+        if phone:
+            matches |= Q(lead__identifier_key__contains=phone)
+        contacts = contacts.filter(matches)
     return contacts
 
 
 def lead_list(*, search: str = "") -> QuerySet[Lead]:
-    """Leads, newest first; `search` keeps those whose key contains it, case-folded, or,
-    when it is written like (part of) a phone number, in the keys' E.164 spelling."""
-    leads = Lead.objects.annotate(contact_count=Count("contacts")).order_by("-created_at", "-id")
+    """Leads, newest first, with `contact_count` and `open_operators` (how many operators
+    hold its open contacts: more than one means two people may be answering one customer).
+    `search` keeps those whose key contains it, case-folded, or, when it is written like
+    (part of) a phone number, in the keys' E.164 spelling."""
+    leads = Lead.objects.annotate(
+        contact_count=Count("contacts"),
+        open_operators=Count(
+            "contacts__operator", filter=Q(contacts__status="open"), distinct=True
+        ),
+    ).order_by("-created_at", "-id")
     search = search.strip()
     if search:
         matches = Q(identifier_key__contains=search.casefold())

@@ -393,10 +393,16 @@ def contact_bulk_return_to_queue(
     rng: random.Random | None = None,
 ) -> BulkResult:
     """Return the selected contacts to the queue, each routed again by the rule."""
-    return _each(
-        contact_ids,
-        lambda contact_id: contact_return_to_queue(contact_id=contact_id, actor=actor, rng=rng),
-    )
+
+    def return_to_queue(contact_id: int) -> Contact:
+        contact = _lock_contact(contact_id)
+        if not contact.is_open:
+            raise ValidationError("is closed")
+        if contact.operator_id is None:
+            raise ValidationError("is already in the queue")
+        return contact_return_to_queue(contact_id=contact_id, actor=actor, rng=rng)
+
+    return _each(contact_ids, return_to_queue)
 
 
 # --- operators --------------------------------------------------------------------

@@ -83,6 +83,8 @@ urlpatterns = [
     path("contacts/new/", contacts.contact_create, name="contact_create"),
     path("contacts/<id:contact_id>/close/", contacts.contact_close, name="contact_close"),
     path("contacts/<id:contact_id>/reassign/", contacts.contact_reassign, name="contact_reassign"),
+    path("contacts/<id:contact_id>/reopen/", contacts.contact_reopen, name="contact_reopen"),
+    path("contacts/bulk/", contacts.contact_bulk, name="contact_bulk"),
     path("leads/", leads.lead_list, name="lead_list"),
     path("leads/<id:lead_id>/", leads.lead_detail, name="lead_detail"),
     # The operator's workspace (distribution/permissions.py: operators only).

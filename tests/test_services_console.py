@@ -189,5 +189,5 @@ def test_bulk_return_to_queue_routes_each_again_by_the_rule(make_operator, make_
 
     assert [fresh(c).operator_id for c in contacts] == [bob.pk, bob.pk]
     assert [x.pk for x in result.done] == [c.pk for c in contacts]
-    assert result.refused == [(closed.pk, "A closed contact cannot be returned to the queue.")]
+    assert result.refused == [(closed.pk, "is closed")]
     assert invariants.state_violations() == []
