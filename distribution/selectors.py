@@ -213,6 +213,16 @@ def lead_contacts(lead: Lead) -> QuerySet[Contact]:
     return lead.contacts.select_related("source", "operator").order_by("-created_at", "-id")
 
 
+def lead_open_operators(lead: Lead) -> list[Operator]:
+    """The operators holding the lead's open contacts, by name (two or more: the customer
+    may be answered twice)."""
+    return list(
+        Operator.objects.filter(contacts__lead=lead, contacts__status=Contact.Status.OPEN)
+        .distinct()
+        .order_by("name", "id")
+    )
+
+
 def _source_stats(
     source: Source, configs: list[SourceOperatorConfig], counts: dict[int | None, int], queued: int
 ) -> dict:

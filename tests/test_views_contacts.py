@@ -115,9 +115,7 @@ def test_closing_in_place_returns_its_row_greyed_with_the_news_and_a_reopen_butt
     assert Contact.objects.get(pk=c["queued"].pk).operator_id == c["ann"].pk
 
 
-def test_a_second_close_of_the_same_row_says_it_was_already_closed(
-    supervisor_client, two_sources
-):
+def test_a_second_close_of_the_same_row_says_it_was_already_closed(supervisor_client, two_sources):
     response = supervisor_client.post(close_url(two_sources["closed"]), **HTMX)
     assert response.status_code == 200
     assert "was already closed" in response.content.decode()
@@ -383,9 +381,7 @@ def test_the_page_jump_goes_to_a_page_and_says_when_there_is_no_such_page(
 
     second = supervisor_client.get("/contacts/", {"page": "2", "source": source.pk})
     assert listed_ids(second.content.decode()) == newest_first[25:]
-    assertContains(
-        second, f'<input type="hidden" name="source" value="{source.pk}">', html=True
-    )
+    assertContains(second, f'<input type="hidden" name="source" value="{source.pk}">', html=True)
     assertContains(second, '<label for="id_page_jump">Go to page</label>', html=True)
 
     beyond = supervisor_client.get("/contacts/", {"page": "40"})

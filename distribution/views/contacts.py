@@ -175,7 +175,7 @@ def contact_reassign(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
 
 
 def _report(verb: str, result: services.BulkResult) -> str:
-    """"3 closed; #12 was already closed" (what a bulk action did, in one line)."""
+    """ "3 closed; #12 was already closed" (what a bulk action did, in one line)."""
     parts = [f"{len(result.done)} {verb}"]
     for pk, why in result.refused:
         # A phrase about the contact ("was already closed") follows its number; a
