@@ -500,9 +500,9 @@ class BulkContactsForm(forms.Form):
 
     def clean(self) -> dict[str, Any] | None:
         data = super().clean() or {}
-        if data.get("action") == self.REASSIGN and data.get("operator") is None:
-            if "operator" not in self.errors:
-                self.add_error("operator", "Choose the operator to reassign them to.")
+        reassigning = data.get("action") == self.REASSIGN
+        if reassigning and data.get("operator") is None and "operator" not in self.errors:
+            self.add_error("operator", "Choose the operator to reassign them to.")
         return data
 
 

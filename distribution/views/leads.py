@@ -148,7 +148,7 @@ def lead_contact_reassign(request: HtmxHttpRequest, lead_id: int, contact_id: in
         except ValidationError as exc:
             add_service_errors(form, exc, fields={"operator_id": "operator"})
         else:
-            name = selectors.operator_list().filter(pk=contact.operator_id).first()
+            name = selectors.operator_get(form.cleaned_data["operator"]).name
             return _done(request, lead, f"Reassigned #{contact.pk} to {name}.", contact.pk)
     notice = " ".join(str(error) for error in form.non_field_errors())
     return _history(request, lead, bound=form, notice=notice, notice_for=contact.pk, status=422)
