@@ -106,10 +106,15 @@ def test_closing_in_place_returns_its_row_greyed_with_the_news_and_a_reopen_butt
     assert response.status_code == 200
     assert is_fragment(response)
     html = response.content.decode()
-    # Only its own row comes back: the rows below it do not move.
-    assert listed_ids(html) == [c["to_ann"].pk]
+    # Its own row comes back, and out of band the row of the queued contact that took its
+    # slot (both where they were: the rows do not move).
+    assert listed_ids(html) == [c["to_ann"].pk, c["queued"].pk]
+    assert f'<tr id="contact-{c["queued"].pk}" class="" hx-swap-oob="true">' in html
     assert f'<tr id="contact-{c["to_ann"].pk}" class="is-closed">' in html
-    assert f'<p class="row-notice" role="status">Closed #{c["to_ann"].pk}.</p>' in html
+    assert (
+        f'<p class="row-notice" role="status">Closed #{c["to_ann"].pk}; '
+        f'its slot went to #{c["queued"].pk}.</p>'
+    ) in html
     assert reopen_url(c["to_ann"]) in html and close_url(c["to_ann"]) not in html
     assert Contact.objects.get(pk=c["to_ann"].pk).status == Contact.Status.CLOSED
     assert Contact.objects.get(pk=c["queued"].pk).operator_id == c["ann"].pk

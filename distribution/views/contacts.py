@@ -88,24 +88,54 @@ def _row(
     form: ReassignForm | None = None,
     notice: str = "",
     error: str = "",
+    also: list[Contact] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     """One row of the list, as htmx swaps it in place after an action on it: the row keeps
-    its place, and what happened is said inside it."""
+    its place, and what happened is said inside it. `also`: rows the action changed too
+    (the queued contacts that took a freed slot), swapped out of band where they are
+    shown on the page the request came from."""
     contact = _get_contact(contact.pk)
+    choices = operator_choices(selectors.operator_list())
     if form is None:
-        choices = operator_choices(selectors.operator_list())
         form = ReassignForm(contact=contact, choices=choices)
-    context = {"contact": contact, "form": form, "row_notice": notice, "row_error": error}
-    return render_page(request, f"{LIST_TEMPLATE}#contact_row", context, status=status)
+    shown = {c.pk for c in _page_of(request)} if also else set()
+    context = {
+        "contact": contact,
+        "form": form,
+        "row_notice": notice,
+        "row_error": error,
+        "oob_rows": [
+            (c, ReassignForm(contact=c, choices=choices)) for c in also or [] if c.pk in shown
+        ],
+    }
+    return render_page(request, f"{LIST_TEMPLATE}#row_update", context, status=status)
 
 
-def _done(request: HtmxHttpRequest, contact: Contact, notice: str) -> HttpResponse:
+def _page_of(request: HtmxHttpRequest) -> Page:
+    """The page of the list the request came from (its filters and page ride along)."""
+    return paginate(request, selectors.contact_list(**ContactFilterForm(request.GET).filters()))
+
+
+def _done(
+    request: HtmxHttpRequest, contact: Contact, notice: str, also: list[Contact] | None = None
+) -> HttpResponse:
     """After an action on one row: the row itself for htmx, else back to the same list."""
     if request.htmx:
-        return _row(request, contact, notice=notice)
+        return _row(request, contact, notice=notice, also=also)
     messages.success(request, notice)
     return redirect(f"{reverse('distribution:contact_list')}?{request.GET.urlencode()}")
+
+
+def _slot_went(closed: Contact) -> tuple[str, list[Contact]]:
+    """ "; its slot went to #301" and those contacts, when the close freed a slot that the
+    queue took."""
+    if closed.operator_id is None or closed.closed_at is None:
+        return "", []
+    given = list(selectors.contacts_given_since(closed.operator_id, closed.closed_at))
+    if not given:
+        return "", []
+    return f"; its slot went to {', '.join(f'#{c.pk}' for c in given)}", given
 
 
 def _get_contact(contact_id: int) -> Contact:
@@ -129,10 +159,11 @@ def contact_list(request: HtmxHttpRequest) -> HttpResponse:
 @supervisor_required
 def contact_close(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
     contact = _get_contact(contact_id)
-    was_open = contact.is_open
-    services.contact_close(contact_id=contact.pk)
-    notice = f"Closed #{contact.pk}." if was_open else f"#{contact.pk} was already closed."
-    return _done(request, contact, notice)
+    if not contact.is_open:
+        return _done(request, contact, f"#{contact.pk} was already closed.")
+    closed = services.contact_close(contact_id=contact.pk)
+    slot, given = _slot_went(closed)
+    return _done(request, contact, f"Closed #{contact.pk}{slot}.", also=given)
 
 
 @require_POST
