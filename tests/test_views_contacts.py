@@ -113,7 +113,7 @@ def test_closing_in_place_returns_its_row_greyed_with_the_news_and_a_reopen_butt
     assert f'<tr id="contact-{c["to_ann"].pk}" class="is-closed">' in html
     assert (
         f'<p class="row-notice" role="status">Closed #{c["to_ann"].pk}; '
-        f'its slot went to #{c["queued"].pk}.</p>'
+        f"its slot went to #{c['queued'].pk}.</p>"
     ) in html
     assert reopen_url(c["to_ann"]) in html and close_url(c["to_ann"]) not in html
     assert Contact.objects.get(pk=c["to_ann"].pk).status == Contact.Status.CLOSED
