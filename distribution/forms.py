@@ -438,7 +438,16 @@ class ContactCreateForm(forms.Form):
 
 class ContactFilterForm(forms.Form):
     STATUS_CHOICES = [("", "Any status"), *Contact.Status.choices]
+    QUEUE = "queue"
+    VIEW_CHOICES = [("", "All, newest first"), (QUEUE, "The queue, oldest first")]
 
+    lead = forms.CharField(
+        label="Lead",
+        max_length=MAX_SEARCH_LENGTH,
+        required=False,
+        help_text="Part of its identifier or name.",
+    )
+    view = forms.ChoiceField(label="Show", choices=VIEW_CHOICES, required=False)
     source = IdModelChoiceField(
         queryset=Source.objects.order_by("name", "id"), required=False, empty_label="Any source"
     )
@@ -450,15 +459,23 @@ class ContactFilterForm(forms.Form):
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
     unassigned = forms.BooleanField(label="Queued only", required=False)
 
+    def is_queue(self) -> bool:
+        return self.is_valid() and self.cleaned_data.get("view") == self.QUEUE
+
     def filters(self) -> dict:
         """Keyword arguments for selectors.contact_list; invalid values are ignored."""
-        data = self.cleaned_data if self.is_valid() else {}
+        # Field by field: a lead search too long to run does not drop the other filters.
+        self.is_valid()
+        data = self.cleaned_data
         source, operator = data.get("source"), data.get("operator")
+        queue = data.get("view") == self.QUEUE
         return {
-            "status": data.get("status") or None,
+            "status": Contact.Status.OPEN if queue else data.get("status") or None,
             "source_id": source.pk if source else None,
             "operator_id": operator.pk if operator else None,
-            "unassigned": bool(data.get("unassigned")),
+            "unassigned": queue or bool(data.get("unassigned")),
+            "lead": data.get("lead") or "",
+            "oldest_first": queue,
         }
 
 
@@ -482,6 +499,75 @@ class ReassignForm(forms.Form):
             ("", "Choose an operator"),
             *choices,
         ]
+
+
+class IdListField(forms.Field):
+    """Ids of rows ticked in a list (several values of one name), written as we write ids."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": "Select at least one contact.",
+        "invalid": "The selection holds something that is not a contact's id.",
+    }
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        ids = [parse_id(str(item).strip()) for item in value]
+        if any(pk is None for pk in ids):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return [pk for pk in ids if pk is not None]
+
+
+class BulkContactsForm(forms.Form):
+    """An action on the contacts ticked in the list; the button pressed names it."""
+
+    CLOSE, REASSIGN, REQUEUE = "close", "reassign", "requeue"
+
+    contacts = IdListField()
+    action = forms.ChoiceField(
+        choices=[(CLOSE, "Close"), (REASSIGN, "Reassign"), (REQUEUE, "Return to queue")]
+    )
+    outcome = forms.ChoiceField(
+        label="Outcome", choices=[("", "No outcome"), *Contact.Outcome.choices], required=False
+    )
+    operator = forms.TypedChoiceField(
+        label="To",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        error_messages=ReassignForm.base_fields["operator"].error_messages,
+    )
+
+    def __init__(self, *args: Any, choices: OperatorChoices, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_bulk_%s")
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["operator"]).choices = [
+            ("", "Choose an operator"),
+            *choices,
+        ]
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        reassigning = data.get("action") == self.REASSIGN
+        if reassigning and data.get("operator") is None and "operator" not in self.errors:
+            self.add_error("operator", "Choose the operator to reassign them to.")
+        return data
+
+
+class LeadContactForm(forms.Form):
+    """A new contact of a lead, registered from its page."""
+
+    source = IdModelChoiceField(
+        queryset=Source.objects.order_by("name", "id"), empty_label="Choose a source"
+    )
+    message = forms.CharField(
+        max_length=MAX_MESSAGE_LENGTH, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_new_%s")
+        super().__init__(*args, **kwargs)
 
 
 class LeadSearchForm(forms.Form):

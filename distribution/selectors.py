@@ -35,6 +35,7 @@ from .models import (
     ShiftHours,
     Source,
     SourceOperatorConfig,
+    casefold_key,
 )
 
 OPEN = Q(status=Contact.Status.OPEN)
@@ -159,11 +160,16 @@ def contact_list(
     source_id: int | None = None,
     operator_id: int | None = None,
     unassigned: bool = False,
+    lead: str = "",
+    oldest_first: bool = False,
 ) -> QuerySet[Contact]:
-    """Contacts, newest first, with lead, source and operator joined in."""
-    contacts = Contact.objects.select_related("lead", "source", "operator").order_by(
-        "-created_at", "-id"
-    )
+    """Contacts, newest first (or oldest first), with lead, source and operator joined in.
+
+    `lead` finds the contacts of leads whose identifier (its key: trimmed, case-folded)
+    or name contains it.
+    """
+    order = ("created_at", "id") if oldest_first else ("-created_at", "-id")
+    contacts = Contact.objects.select_related("lead", "source", "operator").order_by(*order)
     if status:
         contacts = contacts.filter(status=status)
     if source_id is not None:
@@ -172,13 +178,37 @@ def contact_list(
         contacts = contacts.filter(operator_id=operator_id)
     if unassigned:
         contacts = contacts.filter(operator__isnull=True)
+    lead = lead.strip()
+    if lead:
+        matches = Q(lead__identifier_key__contains=casefold_key(lead)) | Q(
+            lead__name__icontains=lead
+        )
+        phone = phone_search_fragment(lead)
+        if phone:
+            matches |= Q(lead__identifier_key__contains=phone)
+        contacts = contacts.filter(matches)
     return contacts
 
 
+def contacts_given_since(operator_id: int, since: datetime) -> QuerySet[Contact]:
+    """An operator's open contacts assigned at or after `since`, oldest first: what took
+    the slot a close freed (the drain runs in the close's transaction, after its time)."""
+    return contact_list(
+        operator_id=operator_id, status=Contact.Status.OPEN, oldest_first=True
+    ).filter(assigned_at__gte=since)
+
+
 def lead_list(*, search: str = "") -> QuerySet[Lead]:
-    """Leads, newest first; `search` keeps those whose key contains it, case-folded, or,
-    when it is written like (part of) a phone number, in the keys' E.164 spelling."""
-    leads = Lead.objects.annotate(contact_count=Count("contacts")).order_by("-created_at", "-id")
+    """Leads, newest first, with `contact_count` and `open_operators` (how many operators
+    hold its open contacts: more than one means two people may be answering one customer).
+    `search` keeps those whose key contains it, case-folded, or, when it is written like
+    (part of) a phone number, in the keys' E.164 spelling."""
+    leads = Lead.objects.annotate(
+        contact_count=Count("contacts"),
+        open_operators=Count(
+            "contacts__operator", filter=Q(contacts__status="open"), distinct=True
+        ),
+    ).order_by("-created_at", "-id")
     search = search.strip()
     if search:
         matches = Q(identifier_key__contains=search.casefold())
@@ -191,6 +221,16 @@ def lead_list(*, search: str = "") -> QuerySet[Lead]:
 
 def lead_contacts(lead: Lead) -> QuerySet[Contact]:
     return lead.contacts.select_related("source", "operator").order_by("-created_at", "-id")
+
+
+def lead_open_operators(lead: Lead) -> list[Operator]:
+    """The operators holding the lead's open contacts, by name (two or more: the customer
+    may be answered twice)."""
+    return list(
+        Operator.objects.filter(contacts__lead=lead, contacts__status=Contact.Status.OPEN)
+        .distinct()
+        .order_by("name", "id")
+    )
 
 
 def _source_stats(

@@ -8,7 +8,8 @@ gives the rules, the invariants and the order in which rows are locked.
 """
 
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -28,6 +29,7 @@ from .models import (
     MAX_STICKY_DAYS,
     MAX_WEIGHT,
     Contact,
+    EventKind,
     Lead,
     Operator,
     Presence,
@@ -192,6 +194,218 @@ def contact_reassign(
         pool.release(previous)
         allocation.drain_operator(pool, previous, rng=rng or allocation.system_rng)
     return contact
+
+
+# --- reopening, returning to the queue -------------------------------------------------
+
+
+def _route_again(
+    contact: Contact, *, keep: int | None = None, freed: int | None = None, rng: random.Random
+) -> int | None:
+    """Where a contact the caller holds locked goes now, by its source's rule; None: queued.
+
+    Every use of the engine by reopen and return-to-queue is here. The locks follow the
+    engine's order: contact (the caller's) -> source -> operators weighted for it, plus
+    `keep` and `freed`.
+
+    keep:  the operator it had (a reopen). It gets it back when it still accepts contacts
+           and has room; otherwise the source's rule decides, as for a new contact.
+    freed: the operator it is taken from (a return to the queue). The caller has already
+           unassigned the contact; the freed slot and the queue, this contact among it,
+           are drained oldest first, as a requeue does, so that nobody eligible with room
+           is left while something waits (I2).
+    """
+    # Race prevented: a weight of this source changing while we route by its weights
+    # (every weight edit locks the source first).
+    Source.objects.select_for_update().filter(pk=contact.source_id).first()
+    weights = allocation.source_weights([contact.source_id]).get(contact.source_id, [])
+    extra = {pk for pk in (keep, freed) if pk is not None}
+    pool = Pool.lock({pk for pk, _ in weights} | extra)
+    if freed is not None:
+        # The loads were counted after the caller unassigned the contact: the freed slot
+        # is already in the pool.
+        allocation.drain(
+            pool,
+            {**allocation.operator_weights(freed), contact.source_id: weights},
+            rng=rng,
+        )
+        return Contact.objects.values_list("operator_id", flat=True).get(pk=contact.pk)
+    if keep is not None and pool.room(keep) > 0:
+        pool.take(keep)
+        return keep
+    return allocation.assign_new(pool, weights, rng=rng)
+
+
+def _lock_contact(contact_id: int) -> Contact:
+    contact = Contact.objects.select_for_update().filter(pk=contact_id).first()
+    if contact is None:
+        raise Contact.DoesNotExist(f"There is no contact with id {contact_id}.")
+    return contact
+
+
+@transaction.atomic
+def contact_reopen(
+    *, contact_id: int, actor: Actor = actors.SYSTEM, rng: random.Random | None = None
+) -> Contact:
+    """Open a closed contact again (its outcome cleared, its note kept): back to its
+    operator if that one still accepts contacts and has room, otherwise to whoever the
+    source's rule picks, or to the queue. Recorded in the decision log as "reopened"."""
+    # The contact first, as every write of a contact does (the engine's lock order).
+    contact = _lock_contact(contact_id)
+    if contact.is_open:
+        raise ValidationError(
+            {
+                NON_FIELD_ERRORS: f"Contact #{contact.pk} is open: "
+                "only a closed contact can be reopened."
+            },
+            code="not_closed",
+        )
+    previous = contact.operator_id
+    operator_id = _route_again(contact, keep=previous, rng=rng or allocation.system_rng)
+    now = timezone.now()
+    contact.status = Contact.Status.OPEN
+    contact.closed_at = None
+    contact.outcome = None
+    contact.operator_id = operator_id
+    contact.assigned_at = now if operator_id else None
+    contact.save(update_fields=["status", "closed_at", "outcome", "operator", "assigned_at"])
+    decision_log.record(
+        [
+            decision_log.contact_event(
+                contact.pk,
+                EventKind.REOPENED,
+                actor=actor,
+                at=now,
+                operator_id=operator_id,
+                previous_operator_id=previous,
+                detail="back to its operator"
+                if operator_id and operator_id == previous
+                else ("routed by the source's rule" if operator_id else "queued"),
+            )
+        ]
+    )
+    return contact
+
+
+@transaction.atomic
+def contact_return_to_queue(
+    *, contact_id: int, actor: Actor = actors.SYSTEM, rng: random.Random | None = None
+) -> Contact:
+    """Take an open contact from its operator and route it again by its source's rule,
+    as a requeue does: it is handed at once to whoever is eligible with room (oldest
+    waiting contact first), its former operator included, or waits in the queue."""
+    contact = _lock_contact(contact_id)
+    if not contact.is_open:
+        raise ValidationError(
+            {NON_FIELD_ERRORS: "A closed contact cannot be returned to the queue."}
+        )
+    if contact.operator_id is None:
+        raise ValidationError({NON_FIELD_ERRORS: f"Contact #{contact.pk} is already in the queue."})
+    previous = contact.operator_id
+    now = timezone.now()
+    contact.operator_id = None
+    contact.assigned_at = None
+    contact.save(update_fields=["operator", "assigned_at"])
+    decision_log.record(
+        [
+            decision_log.contact_event(
+                contact.pk, EventKind.REQUEUED, actor=actor, at=now, operator_id=previous
+            )
+        ]
+    )
+    _route_again(contact, freed=previous, rng=rng or allocation.system_rng)
+    contact.refresh_from_db()
+    return contact
+
+
+# --- bulk actions on selected contacts ---------------------------------------------------
+
+
+@dataclass
+class BulkResult:
+    """What a bulk action did: the contacts it changed, and the ones it refused, each with
+    why (a sentence about that contact)."""
+
+    done: list[Contact] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _each(contact_ids: Iterable[int], action: Callable[[int], Contact]) -> BulkResult:
+    """Run `action` on each contact, in ascending id, one transaction per contact.
+
+    One transaction per contact, not one for all: each action locks its contact, then its
+    source and operators (the engine's order); one transaction for all would take the next
+    contact's lock while holding operator locks, which can deadlock against a registration
+    or a drain. It also keeps a refused contact from undoing the others, and holds each
+    operator's lock only for one contact's time.
+    """
+    result = BulkResult()
+    for contact_id in sorted(set(contact_ids)):
+        try:
+            with transaction.atomic():
+                result.done.append(action(contact_id))
+        except Contact.DoesNotExist:
+            result.refused.append((contact_id, "no longer exists"))
+        except ValidationError as exc:
+            result.refused.append((contact_id, " ".join(exc.messages)))
+    return result
+
+
+def contact_bulk_close(
+    *,
+    contact_ids: Iterable[int],
+    outcome: str | None = None,
+    actor: Actor = actors.SYSTEM,
+    rng: random.Random | None = None,
+) -> BulkResult:
+    """Close the selected contacts (with one outcome, optional); a closed one is reported."""
+    if outcome is not None and outcome not in Contact.Outcome.values:
+        choices = ", ".join(Contact.Outcome.values)
+        raise ValidationError({"outcome": f"The outcome must be one of {choices}."})
+
+    def close(contact_id: int) -> Contact:
+        if not _lock_contact(contact_id).is_open:
+            raise ValidationError("was already closed")
+        return contact_close(contact_id=contact_id, outcome=outcome, rng=rng)
+
+    return _each(contact_ids, close)
+
+
+def contact_bulk_reassign(
+    *,
+    contact_ids: Iterable[int],
+    operator_id: int,
+    actor: Actor = actors.SYSTEM,
+    rng: random.Random | None = None,
+) -> BulkResult:
+    """Hand the selected contacts to one operator, as far as its room goes; the rest are
+    reported with the reason (closed, already its own, the operator at its limit...)."""
+
+    def reassign(contact_id: int) -> Contact:
+        if _lock_contact(contact_id).operator_id == operator_id:
+            raise ValidationError("is already with this operator")
+        return contact_reassign(contact_id=contact_id, operator_id=operator_id, rng=rng)
+
+    return _each(contact_ids, reassign)
+
+
+def contact_bulk_return_to_queue(
+    *,
+    contact_ids: Iterable[int],
+    actor: Actor = actors.SYSTEM,
+    rng: random.Random | None = None,
+) -> BulkResult:
+    """Return the selected contacts to the queue, each routed again by the rule."""
+
+    def return_to_queue(contact_id: int) -> Contact:
+        contact = _lock_contact(contact_id)
+        if not contact.is_open:
+            raise ValidationError("is closed")
+        if contact.operator_id is None:
+            raise ValidationError("is already in the queue")
+        return contact_return_to_queue(contact_id=contact_id, actor=actor, rng=rng)
+
+    return _each(contact_ids, return_to_queue)
 
 
 # --- operators --------------------------------------------------------------------

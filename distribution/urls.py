@@ -98,8 +98,21 @@ urlpatterns = [
     path("contacts/<id:contact_id>/", contact_detail.contact_detail, name="contact_detail"),
     path("contacts/<id:contact_id>/close/", contacts.contact_close, name="contact_close"),
     path("contacts/<id:contact_id>/reassign/", contacts.contact_reassign, name="contact_reassign"),
+    path("contacts/<id:contact_id>/reopen/", contacts.contact_reopen, name="contact_reopen"),
+    path("contacts/bulk/", contacts.contact_bulk, name="contact_bulk"),
     path("leads/", leads.lead_list, name="lead_list"),
     path("leads/<id:lead_id>/", leads.lead_detail, name="lead_detail"),
+    path("leads/<id:lead_id>/contacts/", leads.lead_contact_create, name="lead_contact_create"),
+    path(
+        "leads/<id:lead_id>/contacts/<id:contact_id>/close/",
+        leads.lead_contact_close,
+        name="lead_contact_close",
+    ),
+    path(
+        "leads/<id:lead_id>/contacts/<id:contact_id>/reassign/",
+        leads.lead_contact_reassign,
+        name="lead_contact_reassign",
+    ),
     # The operator's workspace (distribution/permissions.py: operators only).
     path("my/", my.my_workspace, name="my"),
     path("my/presence/", my.my_presence, name="my_presence"),

@@ -4,7 +4,8 @@ The engine against its invariants (I1-I5, allocation.py), by a model-based state
 Hypothesis drives the services with random sequences of every write the product has:
 operators and sources created, weights set and removed, contacts registered (the same
 customers spelled in other cases and spacing), closed (with outcomes), responded to and
-reassigned, operators switched on and off, limits raised and lowered, presence changed
+reassigned, reopened, returned to the queue (one by one and in bulk), operators switched
+on and off, limits raised and lowered, presence changed
 (with and without returning open contacts to the queue), working hours set in several
 time zones, the clock moved (followed by the worker's tick), the safety sweep. After
 every step the database is checked: I1 for each contact that got an operator in that
@@ -83,6 +84,7 @@ class Engine(RuleBasedStateMachine):
     operators = Bundle("operators")
     sources = Bundle("sources")
     contacts = Bundle("contacts")
+    closed = Bundle("closed")
 
     def __init__(self) -> None:
         super().__init__()
@@ -96,6 +98,9 @@ class Engine(RuleBasedStateMachine):
         self.answered: dict[int, str] = {}  # contact id -> identifier sent (I5)
         self.assignments: dict[int, int | None] = {}  # contact id -> operator id
         self.manual: set[int] = set()  # contacts reassigned by hand in the last step
+        # Contacts given an operator in the last step even if it is the one they had
+        # (a reopen, a return to the queue): I1 is checked for them too.
+        self.touched: set[int] = set()
 
     def teardown(self) -> None:
         self._clock.stop()
@@ -168,10 +173,43 @@ class Engine(RuleBasedStateMachine):
             registered.append(contact.pk)
         return multiple(*registered)
 
-    @rule(contact=consumes(contacts), outcome=st.none() | st.sampled_from(Contact.Outcome.values))
+    @rule(
+        target=closed,
+        contact=consumes(contacts),
+        outcome=st.none() | st.sampled_from(Contact.Outcome.values),
+    )
     def close(self, contact, outcome):
         closed = services.contact_close(contact_id=contact, outcome=outcome, rng=self.rng)
         assert closed.status == Contact.Status.CLOSED
+        return contact
+
+    @rule(target=contacts, contact=consumes(closed))
+    def reopen(self, contact):
+        before = Contact.objects.get(pk=contact).operator_id
+        reopened = services.contact_reopen(contact_id=contact, rng=self.rng)
+        assert reopened.status == Contact.Status.OPEN and reopened.closed_at is None
+        self.touched.add(contact)
+        if reopened.operator_id is not None and reopened.operator_id == before:
+            # Back to its own operator, which needs room and to accept contacts, as a
+            # reassignment by hand does, but no weight.
+            self.manual.add(contact)
+        return contact
+
+    @rule(contact=contacts)
+    def return_to_queue(self, contact):
+        # Refused when closed (by an operator's own close) or already queued.
+        with contextlib.suppress(ValidationError):
+            services.contact_return_to_queue(contact_id=contact, rng=self.rng)
+            self.touched.add(contact)
+
+    @rule(chosen=st.lists(contacts, max_size=4), action=st.sampled_from(["close", "requeue"]))
+    def bulk(self, chosen, action):
+        if action == "close":
+            result = services.contact_bulk_close(contact_ids=chosen, rng=self.rng)
+        else:
+            result = services.contact_bulk_return_to_queue(contact_ids=chosen, rng=self.rng)
+            self.touched |= {c.pk for c in result.done}
+        assert len(result.done) + len(result.refused) == len(set(chosen))
 
     @rule(contact=contacts)
     def respond(self, contact):
@@ -254,10 +292,15 @@ class Engine(RuleBasedStateMachine):
     @invariant()
     def every_promise_holds(self):
         now = dict(Contact.objects.values_list("pk", "operator_id"))
-        given = [pk for pk, op in now.items() if op is not None and self.assignments.get(pk) != op]
+        given = [
+            pk
+            for pk, op in now.items()
+            if op is not None and (self.assignments.get(pk) != op or pk in self.touched)
+        ]
         violations = invariants.step_violations(given, manual=self.manual, answered=self.answered)
         self.assignments = now
         self.manual = set()
+        self.touched = set()
         assert violations == []
 
 

@@ -462,3 +462,31 @@ def test_a_bad_close_body_is_a_422_and_leaves_the_contact_open(
     assert response.status_code == 422
     assert field in json_of(response)["errors"]
     assert Contact.objects.get(pk=contact.pk).is_open
+
+
+def test_reopen_opens_a_closed_contact_again_and_logs_who_did_it(
+    api, make_operator, make_source, register
+):
+    ann = make_operator(limit=1)
+    contact = register(make_source(weights={ann: 1}))
+    api.post(f"/api/contacts/{contact.pk}/close", {"outcome": "lost", "note": "no answer"})
+
+    response = api.post(f"/api/contacts/{contact.pk}/reopen")
+
+    assert response.status_code == 200
+    body = json_of(response)
+    assert set(body) == CONTACT_KEYS
+    assert (body["status"], body["closed_at"], body["outcome"]) == ("open", None, None)
+    assert (body["operator_id"], body["note"]) == (ann.pk, "no answer")
+    event = contact.events.get(kind="reopened")
+    assert event.actor_type == "token"
+
+
+def test_reopening_an_open_contact_is_a_422_and_an_unknown_one_a_404(api, make_source, register):
+    contact = register(make_source())
+
+    response = api.post(f"/api/contacts/{contact.pk}/reopen")
+
+    assert response.status_code == 422
+    assert "only a closed contact can be reopened" in str(json_of(response))
+    assert api.post("/api/contacts/777/reopen").status_code == 404

@@ -24,6 +24,10 @@ def close_url(contact) -> str:
     return reverse("distribution:contact_close", args=[contact.pk])
 
 
+def reopen_url(contact) -> str:
+    return reverse("distribution:contact_reopen", args=[contact.pk])
+
+
 def reassign_url(contact) -> str:
     return reverse("distribution:contact_reassign", args=[contact.pk])
 
@@ -92,7 +96,7 @@ def test_the_list_is_paged(supervisor_client, make_source, register):
     assert "Page 2 of 2" in second
 
 
-def test_closing_in_place_returns_the_list_with_the_queued_contact_assigned(
+def test_closing_in_place_returns_its_row_greyed_with_the_news_and_a_reopen_button(
     supervisor_client, two_sources
 ):
     c = two_sources
@@ -102,11 +106,24 @@ def test_closing_in_place_returns_the_list_with_the_queued_contact_assigned(
     assert response.status_code == 200
     assert is_fragment(response)
     html = response.content.decode()
-    assert listed_ids(html) == [c["queued"].pk, c["to_ann"].pk]
-    assert f"Contact #{c['to_ann'].pk} of" in html
+    # Its own row comes back, and out of band the row of the queued contact that took its
+    # slot (both where they were: the rows do not move).
+    assert listed_ids(html) == [c["to_ann"].pk, c["queued"].pk]
+    assert f'<tr id="contact-{c["queued"].pk}" class="" hx-swap-oob="true">' in html
+    assert f'<tr id="contact-{c["to_ann"].pk}" class="is-closed">' in html
+    assert (
+        f'<p class="row-notice" role="status">Closed #{c["to_ann"].pk}; '
+        f"its slot went to #{c['queued'].pk}.</p>"
+    ) in html
+    assert reopen_url(c["to_ann"]) in html and close_url(c["to_ann"]) not in html
     assert Contact.objects.get(pk=c["to_ann"].pk).status == Contact.Status.CLOSED
     assert Contact.objects.get(pk=c["queued"].pk).operator_id == c["ann"].pk
-    assert f'<tr id="contact-{c["queued"].pk}" class="">' in html
+
+
+def test_a_second_close_of_the_same_row_says_it_was_already_closed(supervisor_client, two_sources):
+    response = supervisor_client.post(close_url(two_sources["closed"]), **HTMX)
+    assert response.status_code == 200
+    assert "was already closed" in response.content.decode()
 
 
 def test_closing_without_javascript_redirects_to_the_same_filtered_list(
@@ -284,3 +301,181 @@ def test_an_identifier_of_invisible_characters_is_a_form_error(
 
     assert response.status_code == 422
     assert not Contact.objects.exists()
+
+
+# --- reopening ----------------------------------------------------------------------
+
+
+def test_reopening_in_place_returns_the_open_row_saying_where_it_went(
+    supervisor_client, two_sources
+):
+    c = two_sources
+    response = supervisor_client.post(reopen_url(c["closed"]), **HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert listed_ids(html) == [c["closed"].pk]
+    assert f"Reopened #{c['closed'].pk}: assigned to Bob." in html
+    assert close_url(c["closed"]) in html
+    contact = Contact.objects.get(pk=c["closed"].pk)
+    assert contact.is_open and contact.operator_id == c["bob"].pk
+    assert contact.events.get(kind="reopened").actor_name == "boss"
+
+
+def test_reopening_an_open_contact_is_a_422_said_in_its_row(supervisor_client, two_sources):
+    response = supervisor_client.post(reopen_url(two_sources["to_bob"]), **HTMX)
+    assert response.status_code == 422
+    assert "only a closed contact can be reopened" in response.content.decode()
+    assert not Contact.objects.get(pk=two_sources["to_bob"].pk).events.exists()
+
+
+def test_reopening_without_javascript_redirects_and_an_unknown_contact_is_404(
+    supervisor_client, two_sources
+):
+    response = supervisor_client.post(reopen_url(two_sources["closed"]) + "?status=closed")
+    assert response.status_code == 302
+    assert response["Location"] == "/contacts/?status=closed"
+    assert supervisor_client.post("/contacts/999/reopen/").status_code == 404
+    assert supervisor_client.get(reopen_url(two_sources["closed"])).status_code == 405
+
+
+# --- search, the queue, the page jump ---------------------------------------------------
+
+
+def test_search_by_lead_identifier_or_name_combines_with_the_filters(
+    supervisor_client, make_source, register
+):
+    bot, ads = make_source("Bot"), make_source("Ads")
+    eve_bot = register(bot, "Eve.Stone@Example.com")
+    eve_ads = register(ads, "eve.stone@example.com")
+    named = register(bot, "+1 555 0100", lead_name="Evelyn Park")
+    register(bot, "adam@example.com")
+
+    def found(**params):
+        return listed_ids(supervisor_client.get("/contacts/", params).content.decode())
+
+    assert found(lead="EVE.STONE") == [eve_ads.pk, eve_bot.pk]
+    assert found(lead="eve", source=bot.pk) == [named.pk, eve_bot.pk]
+    assert found(lead="park") == [named.pk]
+    assert found(lead="nobody") == []
+
+
+def test_a_lead_search_too_long_is_ignored_and_the_other_filters_kept(
+    supervisor_client, two_sources
+):
+    response = supervisor_client.get("/contacts/", {"lead": "x" * 300, "status": "closed"})
+    assert response.status_code == 200
+    assert listed_ids(response.content.decode()) == [two_sources["closed"].pk]
+
+
+def test_the_queue_view_lists_queued_contacts_oldest_first_with_their_wait(
+    supervisor_client, make_source, register, two_sources
+):
+    later = register(two_sources["bot"])
+    response = supervisor_client.get("/contacts/", {"view": "queue"})
+    html = response.content.decode()
+    assert listed_ids(html) == [two_sources["queued"].pk, later.pk]
+    assert html.count('<div class="waited">waiting ') == 2
+
+
+def test_the_page_jump_goes_to_a_page_and_says_when_there_is_no_such_page(
+    supervisor_client, make_source, register
+):
+    source = make_source()
+    contacts = [register(source) for _ in range(30)]
+    newest_first = [c.pk for c in reversed(contacts)]
+
+    second = supervisor_client.get("/contacts/", {"page": "2", "source": source.pk})
+    assert listed_ids(second.content.decode()) == newest_first[25:]
+    assertContains(second, f'<input type="hidden" name="source" value="{source.pk}">', html=True)
+    assertContains(second, '<label for="id_page_jump">Go to page</label>', html=True)
+
+    beyond = supervisor_client.get("/contacts/", {"page": "40"})
+    assert beyond.status_code == 200
+    assert "There is no page 40: this is the last page, 2." in beyond.content.decode()
+    assert listed_ids(beyond.content.decode()) == newest_first[25:]
+
+    nonsense = supervisor_client.get("/contacts/", {"page": "x1"})
+    assert "“x1” is not a page number: this is page 1." in nonsense.content.decode()
+
+
+# --- bulk actions ---------------------------------------------------------------------
+
+
+def bulk(client, action, contacts, **data):
+    ids = [c.pk if hasattr(c, "pk") else c for c in contacts]
+    return client.post(
+        reverse("distribution:contact_bulk"), {"action": action, "contacts": ids, **data}, **HTMX
+    )
+
+
+def test_bulk_close_reports_what_it_closed_and_what_was_closed_already(
+    supervisor_client, two_sources
+):
+    c = two_sources
+    response = bulk(
+        supervisor_client, "close", [c["to_ann"], c["to_bob"], c["closed"]], outcome="won"
+    )
+    assert response.status_code == 200
+    assert is_fragment(response)
+    assert f"2 closed; #{c['closed'].pk} was already closed." in response.content.decode()
+    assert Contact.objects.get(pk=c["to_bob"].pk).outcome == "won"
+
+
+def test_bulk_reassign_reports_the_refused_rows(supervisor_client, make_operator, two_sources):
+    c = two_sources
+    chen = make_operator("Chen", limit=2)
+    extra = services.contact_reassign(contact_id=c["to_bob"].pk, operator_id=chen.pk)
+    response = bulk(
+        supervisor_client,
+        "reassign",
+        [c["to_ann"], c["queued"], extra],
+        operator=chen.pk,
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    # In ascending id: to_ann fits, the queued one finds Chen at the limit, and the
+    # last one was Chen's already.
+    assert (
+        f"1 reassigned to Chen; #{c['queued'].pk} refused: Chen is at the limit (2); "
+        f"#{extra.pk} is already with this operator." in html
+    )
+    assert Contact.objects.filter(operator=chen).count() == 2
+
+
+def test_bulk_return_to_queue_routes_them_again(supervisor_client, two_sources):
+    c = two_sources
+    response = bulk(supervisor_client, "requeue", [c["to_bob"], c["queued"]])
+    assert f"1 returned to the queue; #{c['queued'].pk} is already in the queue." in (
+        response.content.decode()
+    )
+    # Bob is the only one for Ads, with room: it is his again at once.
+    assert Contact.objects.get(pk=c["to_bob"].pk).operator_id == c["bob"].pk
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"action": "close"}, "Select at least one contact."),
+        ({"action": "close", "contacts": ["1_0"]}, "not a contact"),
+        ({"action": "reassign", "contacts": ["1"]}, "Choose the operator"),
+        ({"action": "explode", "contacts": ["1"]}, "Select a valid choice"),
+        ({"action": "close", "contacts": ["1"], "outcome": "maybe"}, "Select a valid choice"),
+    ],
+)
+def test_a_bad_bulk_request_is_a_422_with_the_error_and_changes_nothing(
+    supervisor_client, two_sources, data, error
+):
+    response = supervisor_client.post(reverse("distribution:contact_bulk"), data, **HTMX)
+    assert response.status_code == 422
+    assert error in response.content.decode()
+    assert Contact.objects.filter(status="closed").count() == 1
+
+
+def test_bulk_without_javascript_redirects_with_the_report(supervisor_client, two_sources):
+    response = supervisor_client.post(
+        reverse("distribution:contact_bulk") + "?status=open",
+        {"action": "close", "contacts": [two_sources["to_bob"].pk]},
+        follow=True,
+    )
+    assert response.redirect_chain == [("/contacts/?status=open", 302)]
+    assert "1 closed." in response.content.decode()

@@ -154,3 +154,107 @@ def test_list_and_detail_issue_the_same_queries_for_few_and_many_rows(
         queries_for(lambda: supervisor_client.get(f"/leads/{lead}/")),
     ]
     assert few == many
+
+
+# --- acting from the lead's page ----------------------------------------------------------
+
+
+@pytest.fixture
+def eve(make_operator, make_source, register):
+    """A lead with open contacts at two operators at once, and one closed."""
+    ann, bob = make_operator("Ann", limit=5), make_operator("Bob", limit=1)
+    bot, ads = make_source("Bot", weights={ann: 1}), make_source("Ads", weights={bob: 1})
+    at_ann = register(bot, "eve@example.com")
+    at_bob = register(ads, "eve@example.com")
+    done = register(bot, "eve@example.com")
+    services.contact_close(contact_id=done.pk)
+    return {
+        "lead": at_ann.lead,
+        "ann": ann,
+        "bob": bob,
+        "bot": bot,
+        "ads": ads,
+        "at_ann": at_ann,
+        "at_bob": at_bob,
+        "done": done,
+    }
+
+
+def test_a_lead_with_open_contacts_at_two_operators_is_flagged_on_its_page_and_in_the_list(
+    supervisor_client, eve
+):
+    html = supervisor_client.get(f"/leads/{eve['lead'].pk}/").content.decode()
+    assert "Open contacts of this lead are at 2 operators at once: Ann, Bob." in html
+    listing = supervisor_client.get("/leads/").content.decode()
+    assert ">2 operators</span>" in listing
+
+    services.contact_close(contact_id=eve["at_bob"].pk)
+    assert "at once" not in supervisor_client.get(f"/leads/{eve['lead'].pk}/").content.decode()
+    assert "operators</span>" not in supervisor_client.get("/leads/").content.decode()
+
+
+def test_registering_a_new_contact_from_the_lead_page_says_where_it_went(supervisor_client, eve):
+    lead = eve["lead"]
+    response = supervisor_client.post(
+        f"/leads/{lead.pk}/contacts/", {"source": eve["bot"].pk, "message": "Again"}, **HTMX
+    )
+    assert response.status_code == 200
+    assert is_fragment(response)
+    contact = lead.contacts.latest("id")
+    assert (contact.message, contact.operator_id) == ("Again", eve["ann"].pk)
+    assert f"Registered #{contact.pk}: assigned to Ann." in response.content.decode()
+
+
+@pytest.mark.parametrize("source", ["", "999", "x"])
+def test_registering_from_the_lead_page_without_a_valid_source_shows_the_error(
+    supervisor_client, eve, source
+):
+    before = eve["lead"].contacts.count()
+    response = supervisor_client.post(f"/leads/{eve['lead'].pk}/contacts/", {"source": source})
+    assert response.status_code == 422
+    assertContains(response, 'id="id_new_source_error"', status_code=422)
+    assert eve["lead"].contacts.count() == before
+
+
+def test_closing_and_reassigning_from_the_lead_page(supervisor_client, eve, make_operator):
+    lead = eve["lead"]
+    response = supervisor_client.post(
+        f"/leads/{lead.pk}/contacts/{eve['at_bob'].pk}/close/", **HTMX
+    )
+    assert response.status_code == 200
+    assert f"Closed #{eve['at_bob'].pk}." in response.content.decode()
+    assert "at once" not in response.content.decode()
+
+    response = supervisor_client.post(
+        f"/leads/{lead.pk}/contacts/{eve['at_ann'].pk}/reassign/",
+        {"operator": eve["bob"].pk},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    assert f"Reassigned #{eve['at_ann'].pk} to Bob." in response.content.decode()
+    eve["at_ann"].refresh_from_db()
+    assert eve["at_ann"].operator_id == eve["bob"].pk
+
+
+def test_reassigning_from_the_lead_page_to_a_full_operator_shows_the_error(supervisor_client, eve):
+    response = supervisor_client.post(
+        f"/leads/{eve['lead'].pk}/contacts/{eve['at_ann'].pk}/reassign/",
+        {"operator": eve["bob"].pk},
+        **HTMX,
+    )
+    assert response.status_code == 422
+    assert "Bob is at the limit (1)." in response.content.decode()
+    eve["at_ann"].refresh_from_db()
+    assert eve["at_ann"].operator_id == eve["ann"].pk
+
+
+def test_acting_on_another_leads_contact_from_a_lead_page_is_404(
+    supervisor_client, eve, make_source, register
+):
+    other = register(eve["ads"], "someone@example.com")
+    url = f"/leads/{eve['lead'].pk}/contacts/{other.pk}/close/"
+    assert supervisor_client.post(url).status_code == 404
+    assert supervisor_client.post(f"/leads/999/contacts/{other.pk}/close/").status_code == 404
+    assert supervisor_client.get(f"/leads/{eve['lead'].pk}/contacts/").status_code == 405
+    other.refresh_from_db()
+    assert other.is_open

@@ -1,4 +1,5 @@
-"""/api/contacts/: register a lead's request, list contacts, respond to one, close one."""
+"""/api/contacts/: register a lead's request, list contacts, respond to one, close one,
+reopen one."""
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -6,6 +7,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Path, Query, Router, Status
 
 from distribution import selectors, services
+from distribution.actors import Actor
 from distribution.models import Contact
 
 from .errors import ONE_ERRORS, READ_ERRORS, WRITE_ERRORS
@@ -88,4 +90,17 @@ def close_contact(
     get_object_or_404(Contact, pk=contact_id)
     close = payload or ContactCloseIn()
     services.contact_close(contact_id=contact_id, outcome=close.outcome, note=close.note)
+    return _contacts().get(pk=contact_id)
+
+
+@router.post("/{contact_id}/reopen", response={200: ContactOut, 404: ErrorOut, **WRITE_ERRORS})
+def reopen_contact(request: HttpRequest, contact_id: Path[IdParam], payload: NoBody | None = None):
+    """Open a closed contact again: its outcome is cleared, its note kept. It goes back to
+    its operator when that one still accepts contacts and has room, otherwise to whoever
+    the source's rule picks, or to the queue; the decision log records it as `reopened`.
+
+    Reopening an open contact is a 422 and changes nothing.
+    """
+    get_object_or_404(Contact, pk=contact_id)
+    services.contact_reopen(contact_id=contact_id, actor=Actor.of_request(request))
     return _contacts().get(pk=contact_id)

@@ -1,13 +1,18 @@
-"""/contacts/ and /contacts/new/: the list with filters, closing, reassigning, registering."""
+"""/contacts/ and /contacts/new/: the list with filters, closing, reopening, reassigning,
+bulk actions on selected rows, registering."""
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from .. import selectors, services
+from ..actors import Actor
 from ..forms import (
+    BulkContactsForm,
     ContactCreateForm,
     ContactFilterForm,
     ReassignForm,
@@ -16,7 +21,7 @@ from ..forms import (
 )
 from ..http import HtmxHttpRequest
 from ..models import Contact
-from ..numbers import parse_id
+from ..numbers import parse_id, parse_int
 from ..permissions import supervisor_required
 from .base import paginate, render_page
 
@@ -24,16 +29,31 @@ LIST_TEMPLATE = "distribution/contacts.html"
 NEW_TEMPLATE = "distribution/contact_new.html"
 
 
+def _page_message(request: HtmxHttpRequest, page: Page) -> str:
+    """What to say when the page asked for is not the page shown (the jump's validation)."""
+    asked = request.GET.get("page")
+    if asked is None or asked == "":
+        return ""
+    number = parse_int(asked.strip())
+    if number is None or number < 1:
+        return f"“{asked[:20]}” is not a page number: this is page {page.number}."
+    if number != page.number:
+        return f"There is no page {number}: this is the last page, {page.number}."
+    return ""
+
+
 def _list(
     request: HtmxHttpRequest,
     *,
     bound: ReassignForm | None = None,
+    bulk: BulkContactsForm | None = None,
     notice: str = "",
     status: int = 200,
 ) -> HttpResponse:
     """The filtered list (filters and page from the query string), or its fragment for htmx.
 
-    `bound` is a reassign form with errors, shown in its contact's row.
+    `bound` is a reassign form with errors, shown in its contact's row; `bulk` the bulk
+    form with its errors.
     """
     filter_form = ContactFilterForm(request.GET)
     page = paginate(request, selectors.contact_list(**filter_form.filters()))
@@ -47,14 +67,75 @@ def _list(
         )
         for c in page
     ]
-    context = {"filter_form": filter_form, "page_obj": page, "rows": rows, "notice": notice}
+    context = {
+        "filter_form": filter_form,
+        "queue_view": filter_form.is_queue(),
+        "page_obj": page,
+        "page_message": _page_message(request, page),
+        # The jump form carries the filters along as hidden fields.
+        "kept_params": [(k, v) for k, vs in request.GET.lists() if k != "page" for v in vs],
+        "rows": rows,
+        "bulk": bulk or BulkContactsForm(choices=choices),
+        "notice": notice,
+    }
     return render_page(request, LIST_TEMPLATE, context, fragment="contact_list", status=status)
 
 
-def _back_to_list(request: HtmxHttpRequest, notice: str) -> HttpResponse:
+def _row(
+    request: HtmxHttpRequest,
+    contact: Contact,
+    *,
+    form: ReassignForm | None = None,
+    notice: str = "",
+    error: str = "",
+    also: list[Contact] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """One row of the list, as htmx swaps it in place after an action on it: the row keeps
+    its place, and what happened is said inside it. `also`: rows the action changed too
+    (the queued contacts that took a freed slot), swapped out of band where they are
+    shown on the page the request came from."""
+    contact = _get_contact(contact.pk)
+    choices = operator_choices(selectors.operator_list())
+    if form is None:
+        form = ReassignForm(contact=contact, choices=choices)
+    shown = {c.pk for c in _page_of(request)} if also else set()
+    context = {
+        "contact": contact,
+        "form": form,
+        "row_notice": notice,
+        "row_error": error,
+        "oob_rows": [
+            (c, ReassignForm(contact=c, choices=choices)) for c in also or [] if c.pk in shown
+        ],
+    }
+    return render_page(request, f"{LIST_TEMPLATE}#row_update", context, status=status)
+
+
+def _page_of(request: HtmxHttpRequest) -> Page:
+    """The page of the list the request came from (its filters and page ride along)."""
+    return paginate(request, selectors.contact_list(**ContactFilterForm(request.GET).filters()))
+
+
+def _done(
+    request: HtmxHttpRequest, contact: Contact, notice: str, also: list[Contact] | None = None
+) -> HttpResponse:
+    """After an action on one row: the row itself for htmx, else back to the same list."""
     if request.htmx:
-        return _list(request, notice=notice)
+        return _row(request, contact, notice=notice, also=also)
+    messages.success(request, notice)
     return redirect(f"{reverse('distribution:contact_list')}?{request.GET.urlencode()}")
+
+
+def _slot_went(closed: Contact) -> tuple[str, list[Contact]]:
+    """ "; its slot went to #301" and those contacts, when the close freed a slot that the
+    queue took."""
+    if closed.operator_id is None or closed.closed_at is None:
+        return "", []
+    given = list(selectors.contacts_given_since(closed.operator_id, closed.closed_at))
+    if not given:
+        return "", []
+    return f"; its slot went to {', '.join(f'#{c.pk}' for c in given)}", given
 
 
 def _get_contact(contact_id: int) -> Contact:
@@ -62,6 +143,10 @@ def _get_contact(contact_id: int) -> Contact:
     if contact is None:
         raise Http404("No such contact.")
     return contact
+
+
+def _where(contact: Contact) -> str:
+    return f"assigned to {contact.operator}" if contact.operator else "queued"
 
 
 @require_safe
@@ -74,8 +159,26 @@ def contact_list(request: HtmxHttpRequest) -> HttpResponse:
 @supervisor_required
 def contact_close(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
     contact = _get_contact(contact_id)
-    services.contact_close(contact_id=contact.pk)
-    return _back_to_list(request, f"Contact #{contact.pk} of {contact.lead} closed.")
+    if not contact.is_open:
+        return _done(request, contact, f"#{contact.pk} was already closed.")
+    closed = services.contact_close(contact_id=contact.pk)
+    slot, given = _slot_went(closed)
+    return _done(request, contact, f"Closed #{contact.pk}{slot}.", also=given)
+
+
+@require_POST
+@supervisor_required
+def contact_reopen(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
+    contact = _get_contact(contact_id)
+    try:
+        contact = services.contact_reopen(contact_id=contact.pk, actor=Actor.of_request(request))
+    except ValidationError as exc:
+        message = " ".join(exc.messages)
+        if request.htmx:
+            return _row(request, contact, error=message, status=422)
+        return _list(request, notice=message, status=422)
+    contact = _get_contact(contact.pk)
+    return _done(request, contact, f"Reopened #{contact.pk}: {_where(contact)}.")
 
 
 @require_POST
@@ -92,13 +195,55 @@ def contact_reassign(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc, fields={"operator_id": "operator"})
         else:
-            return _back_to_list(
-                request, f"Contact #{contact.pk} reassigned to {contact.operator}."
-            )
+            contact = _get_contact(contact.pk)
+            return _done(request, contact, f"Reassigned #{contact.pk} to {contact.operator}.")
     # An error about the contact itself (say, it was closed meanwhile) has no field to
-    # sit next to, and a closed contact's row has no form: it is shown above the list.
+    # sit next to, and a closed contact's row has no form: it is said in the row.
     notice = " ".join(str(error) for error in form.non_field_errors())
+    if request.htmx:
+        return _row(request, contact, form=form, error=notice, status=422)
     return _list(request, bound=form, notice=notice, status=422)
+
+
+def _report(verb: str, result: services.BulkResult) -> str:
+    """ "3 closed; #12 was already closed" (what a bulk action did, in one line)."""
+    parts = [f"{len(result.done)} {verb}"]
+    for pk, why in result.refused:
+        # A phrase about the contact ("was already closed") follows its number; a
+        # sentence from the rules ("Chen is at the limit (35).") is why it was refused.
+        why = why.rstrip(".")
+        parts.append(f"#{pk} refused: {why}" if why[:1].isupper() else f"#{pk} {why}")
+    return "; ".join(parts) + "."
+
+
+@require_POST
+@supervisor_required
+def contact_bulk(request: HtmxHttpRequest) -> HttpResponse:
+    """Close, reassign or return to the queue the contacts ticked in the list."""
+    form = BulkContactsForm(request.POST, choices=operator_choices(selectors.operator_list()))
+    if not form.is_valid():
+        return _list(request, bulk=form, status=422)
+    data, actor = form.cleaned_data, Actor.of_request(request)
+    ids = data["contacts"]
+    if data["action"] == form.CLOSE:
+        result = services.contact_bulk_close(
+            contact_ids=ids, outcome=data["outcome"] or None, actor=actor
+        )
+        notice = _report("closed", result)
+    elif data["action"] == form.REASSIGN:
+        result = services.contact_bulk_reassign(
+            contact_ids=ids, operator_id=data["operator"], actor=actor
+        )
+        operator = selectors.operator_list().filter(pk=data["operator"]).first()
+        name = operator.name if operator else f"operator {data['operator']}"
+        notice = _report(f"reassigned to {name}", result)
+    else:
+        result = services.contact_bulk_return_to_queue(contact_ids=ids, actor=actor)
+        notice = _report("returned to the queue", result)
+    if request.htmx:
+        return _list(request, notice=notice)
+    messages.success(request, notice)
+    return redirect(f"{reverse('distribution:contact_list')}?{request.GET.urlencode()}")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -161,7 +161,10 @@ def test_closing_a_contact_assigns_the_queued_one(
     page.locator(f"#contact-{first.pk}").get_by_role("button", name="Close").click()
     expect(queued_row.locator(".operator-cell")).to_have_text("Ann")
     expect(page.locator(f"#contact-{first.pk}")).to_contain_text("Closed")
-    expect(page.get_by_role("status")).to_contain_text(f"Contact #{first.pk}")
+    # Said in the closed row, where the pointer is: the queue took the freed slot.
+    expect(page.locator(f"#contact-{first.pk}").get_by_role("status")).to_have_text(
+        f"Closed #{first.pk}; its slot went to #{queued.pk}."
+    )
     assert Contact.objects.get(pk=queued.pk).operator_id == ann.pk
     assert desktop.window_was_not_reloaded()
 
@@ -179,7 +182,9 @@ def test_filters_swap_the_list_and_keep_the_url(
     page.get_by_label("Source").select_option(label="Ads")
     expect(page.locator(f"#contact-{in_bot.pk}")).to_have_count(0)
     expect(page.locator(f"#contact-{in_ads.pk}")).to_be_visible()
-    expect(page).to_have_url(f"{desktop.base_url}/contacts/?source={ads.pk}&operator=&status=")
+    expect(page).to_have_url(
+        f"{desktop.base_url}/contacts/?lead=&view=&source={ads.pk}&operator=&status="
+    )
     assert desktop.window_was_not_reloaded()
 
 
