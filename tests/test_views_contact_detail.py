@@ -111,7 +111,7 @@ def test_the_contact_page_is_for_supervisors_only(client, story, make_operator):
 
 def test_the_contacts_list_links_each_contact_to_its_page(supervisor_client, story):
     response = supervisor_client.get("/contacts/")
-    assertContains(response, f'<a href="/contacts/{story.pk}/">{story.pk}</a>', html=True)
+    assertContains(response, f'<a href="/contacts/{story.pk}/">#{story.pk}</a>', html=True)
 
 
 def test_the_lead_page_links_its_contacts_and_shows_all_their_events(
