@@ -89,6 +89,7 @@ class OperatorAdmin(admin.ModelAdmin):
             return
         # Through the service, so that raising a limit or activating drains the queue.
         services.operator_update(
+            actor=Actor.of_request(request),
             operator_id=obj.pk,
             name=obj.name,
             is_active=obj.is_active,
@@ -121,7 +122,11 @@ class SourceAdmin(admin.ModelAdmin):
         # operator's lock, which source_set_weights takes (and then drains the queue).
         for formset in formsets:
             if formset.model is SourceOperatorConfig:
-                services.source_set_weights(source_id=form.instance.pk, weights=weights_of(formset))
+                services.source_set_weights(
+                    actor=Actor.of_request(request),
+                    source_id=form.instance.pk,
+                    weights=weights_of(formset),
+                )
                 # What the admin's history message reads from a formset that saved itself.
                 formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
@@ -157,7 +162,7 @@ class LeadAdmin(admin.ModelAdmin):
 @admin.action(description="Close the selected contacts")
 def close_contacts(modeladmin, request, queryset) -> None:
     for contact_id in queryset.filter(status=Contact.Status.OPEN).values_list("pk", flat=True):
-        services.contact_close(contact_id=contact_id)
+        services.contact_close(actor=Actor.of_request(request), contact_id=contact_id)
     modeladmin.message_user(request, "Closed.")
 
 
@@ -185,7 +190,9 @@ def reassign_contacts(modeladmin, request, queryset: QuerySet[Contact]) -> HttpR
     moved = 0
     for contact_id in queryset.values_list("pk", flat=True):
         try:
-            services.contact_reassign(contact_id=contact_id, operator_id=operator.pk)
+            services.contact_reassign(
+                actor=Actor.of_request(request), contact_id=contact_id, operator_id=operator.pk
+            )
         except ValidationError as exc:
             modeladmin.message_user(
                 request, f"Contact #{contact_id}: {' '.join(exc.messages)}", messages.ERROR
@@ -298,7 +305,10 @@ class ContactAdmin(admin.ModelAdmin):
             return
         # A new contact is registered like any other: assigned by weight, or queued.
         contact = services.contact_register(
-            lead_identifier=obj.lead.identifier, source_id=obj.source_id, message=obj.message
+            actor=Actor.of_request(request),
+            lead_identifier=obj.lead.identifier,
+            source_id=obj.source_id,
+            message=obj.message,
         )
         for field in Contact._meta.concrete_fields:
             setattr(obj, field.attname, getattr(contact, field.attname))

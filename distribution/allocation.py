@@ -63,12 +63,25 @@ beside everything else.
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
-from .models import Contact, Operator, Presence, Source, SourceOperatorConfig
+from . import decision_log
+from .actors import SYSTEM, Actor
+from .decision_log import Candidate
+from .models import (
+    Contact,
+    ContactEvent,
+    Operator,
+    Presence,
+    RoutingMode,
+    SettingChange,
+    Source,
+    SourceOperatorConfig,
+)
 from .selectors import operator_loads
 
 # os.urandom underneath: no shared state to copy into forked gunicorn workers.
@@ -78,6 +91,7 @@ system_rng = random.SystemRandom()
 QUEUE_BATCH_SIZE = 200
 
 Weights = list[tuple[int, int]]  # [(operator_id, weight)]
+Reason = ContactEvent.Reason
 
 
 def is_on_shift(operator: Operator, now: datetime) -> bool:
@@ -119,9 +133,69 @@ def choose_operator(candidates: Iterable[tuple[int, int]], *, rng: random.Random
     return pairs[-1][0]  # Only reached through float rounding at the very top.
 
 
+def smooth_pick(balances: dict[int, int], eligible: Weights) -> int | None:
+    """One step of the smooth weighted round robin (nginx's): every eligible operator's
+    balance grows by its weight, the highest (ties: the lowest id) is chosen and gives
+    back the eligible total. Operators not eligible keep their balance as it is, so one
+    that comes back is not owed a flood of contacts. Mutates `balances`."""
+    if not eligible:
+        return None
+    total = sum(weight for _, weight in eligible)
+    for operator_id, weight in eligible:
+        balances[operator_id] = balances.get(operator_id, 0) + weight
+    chosen = min(eligible, key=lambda pair: (-balances[pair[0]], pair[0]))[0]
+    balances[chosen] -= total
+    return chosen
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Who a contact goes to (None: it waits in the queue), by which rule, and every
+    operator the decision considered, as it saw them."""
+
+    operator_id: int | None
+    reason: str  # a ContactEvent.Reason value; "" when queued
+    candidates: list[Candidate]
+
+
+def candidates_of(
+    operators: dict[int, Operator],
+    loads: dict[int, int],
+    now: datetime,
+    weights: Weights,
+    *,
+    missed: Iterable[int] = (),
+    owner: int | None = None,
+) -> list[Candidate]:
+    """Every operator weighted for the source (and a sticky owner), with why it may not
+    take the contact now: its own state first (refusal), then no weight, then having
+    missed this contact's response time, then no room."""
+    weight_of = dict(weights)
+    missed = set(missed)
+    ids = [pk for pk, _ in weights]
+    if owner is not None and owner not in weight_of:
+        ids.append(owner)
+    result = []
+    for pk in ids:
+        operator = operators.get(pk)
+        if operator is None:
+            continue
+        load = loads.get(pk, 0)
+        why_not = refusal(operator, now)
+        if why_not is None and pk not in weight_of:
+            why_not = decision_log.NO_WEIGHT
+        if why_not is None and pk in missed:
+            why_not = decision_log.MISSED
+        if why_not is None and load >= operator.workload_limit:
+            why_not = decision_log.FULL
+        result.append(Candidate(pk, weight_of.get(pk), load, operator.workload_limit, why_not))
+    return result
+
+
 @dataclass
 class Pool:
-    """Operators locked by this transaction, with their current loads.
+    """Operators locked by this transaction, with their current loads, and what the
+    transaction's decisions will write: the balanced mode's state and the decision log.
 
     Room is always computed from the operator's state and its load, never kept as a
     separate count: a slot freed on an operator that does not accept contacts, or that is
@@ -132,12 +206,23 @@ class Pool:
     loads: dict[int, int]
     # The moment this transaction decides at: presence and shifts are read as of then.
     now: datetime = field(default_factory=timezone.now)
+    # Who caused the decisions (written into their events).
+    actor: Actor = SYSTEM
+    # Sources whose row this transaction holds locked: only under that lock may a
+    # decision among several operators move a source's balanced state.
+    sources: frozenset[int] = frozenset()
+    modes: dict[int, str] = field(default_factory=dict)
+    balances: dict[int, dict[int, int]] = field(default_factory=dict)
+    moved: set[int] = field(default_factory=set)  # sources whose balances changed
+    events: list[ContactEvent] = field(default_factory=list)
 
     @classmethod
-    def lock(cls, operator_ids: Iterable[int]) -> "Pool":
+    def lock(
+        cls, operator_ids: Iterable[int], *, actor: Actor = SYSTEM, sources: Iterable[int] = ()
+    ) -> "Pool":
         ids = sorted(set(operator_ids))
         if not ids:
-            return cls(operators={}, loads={})
+            return cls(operators={}, loads={}, actor=actor, sources=frozenset(sources))
         # Race prevented: two transactions reading the same load and both assigning the
         # operator's last free slot. Whoever assigns to an operator holds its row lock
         # from before it counts the load until it commits the new contact.
@@ -146,7 +231,12 @@ class Pool:
             op.pk: op
             for op in Operator.objects.select_for_update().filter(pk__in=ids).order_by("pk")
         }
-        return cls(operators=operators, loads=operator_loads(operators.keys()))
+        return cls(
+            operators=operators,
+            loads=operator_loads(operators.keys()),
+            actor=actor,
+            sources=frozenset(sources),
+        )
 
     def room(self, operator_id: int) -> int:
         operator = self.operators.get(operator_id)
@@ -164,6 +254,83 @@ class Pool:
     def release(self, operator_id: int) -> None:
         """One open contact fewer for this operator (closed or moved away)."""
         self.loads[operator_id] = self.loads.get(operator_id, 0) - 1
+
+    def load_modes(self, source_ids: Iterable[int]) -> None:
+        missing = set(source_ids) - set(self.modes)
+        if missing:
+            self.modes.update(Source.objects.filter(pk__in=missing).values_list("pk", "mode"))
+
+    def balanced_pick(self, source_id: int, eligible: Weights) -> int | None:
+        if len(eligible) <= 1:
+            # One step with a single operator leaves its balance where it was.
+            return eligible[0][0] if eligible else None
+        # Race prevented: two transactions moving one source's round robin from the same
+        # state. Every path that decides among several operators holds the source's lock
+        # (a registration, a drain of the source, a weight change, a requeue, a time-out);
+        # a drain onto one operator whose room appeared never needs it.
+        assert source_id in self.sources, f"source {source_id} must be locked to balance"
+        if source_id not in self.balances:
+            self.balances[source_id] = dict(
+                SourceOperatorConfig.objects.filter(source_id=source_id).values_list(
+                    "operator_id", "balance"
+                )
+            )
+        self.moved.add(source_id)
+        return smooth_pick(self.balances[source_id], eligible)
+
+    def finish(self, events: Iterable[ContactEvent | SettingChange] = ()) -> None:
+        """Write what the decisions left: moved balances (one UPDATE per source) and the
+        log, the pool's events and `events`, in one INSERT."""
+        for source_id in sorted(self.moved):
+            state = self.balances[source_id]
+            SourceOperatorConfig.objects.filter(source_id=source_id, operator_id__in=state).update(
+                balance=Case(
+                    *(When(operator_id=pk, then=Value(b)) for pk, b in state.items()),
+                    default=F("balance"),
+                )
+            )
+        self.moved.clear()
+        decision_log.record([*self.events, *events])
+        self.events.clear()
+
+
+def decide(
+    pool: Pool,
+    source_id: int,
+    weights: Weights,
+    *,
+    rng: random.Random,
+    missed: Iterable[int] = (),
+    owner: int | None = None,
+) -> Decision:
+    """Choose the operator for one contact of `source_id` (taking its slot in the pool):
+    the sticky owner when it is eligible, else the source's mode among the eligible
+    operators, none of which may have missed this contact's response time."""
+    candidates = candidates_of(
+        pool.operators, pool.loads, pool.now, weights, missed=missed, owner=owner
+    )
+    eligible = [(c.operator_id, c.weight or 0) for c in candidates if c.eligible]
+    chosen: int | None
+    if owner is not None and any(pk == owner for pk, _ in eligible):
+        chosen, reason = owner, Reason.STICKY
+    elif pool.modes.get(source_id) == RoutingMode.BALANCED:
+        chosen, reason = pool.balanced_pick(source_id, eligible), Reason.BALANCED
+    else:
+        chosen, reason = choose_operator(eligible, rng=rng), Reason.WEIGHTED
+    if chosen is None:
+        return Decision(None, "", candidates)
+    pool.take(chosen)
+    return Decision(chosen, reason, candidates)
+
+
+def source_configs(source_id: int) -> tuple[Weights, dict[int, int]]:
+    """One source's weights (ascending operator id) and balanced state, in one query."""
+    rows = list(
+        SourceOperatorConfig.objects.filter(source_id=source_id)
+        .order_by("operator_id")
+        .values_list("operator_id", "weight", "balance")
+    )
+    return [(pk, w) for pk, w, _ in rows], {pk: b for pk, _, b in rows}
 
 
 def source_weights(source_ids: Iterable[int]) -> dict[int, Weights]:
@@ -191,21 +358,35 @@ def operator_weights(operator_id: int) -> dict[int, Weights]:
     return {source_id: [(operator_id, weight)] for source_id, weight in rows}
 
 
-def assign_new(pool: Pool, weights: Weights, *, rng: random.Random) -> int | None:
-    """The operator a new contact goes to (taking its slot in the pool), or None: queued."""
-    operator_id = choose_operator(pool.eligible(weights), rng=rng)
-    if operator_id is not None:
-        pool.take(operator_id)
-    return operator_id
+def sticky_owner(identifier_key: str, days: int | None, now: datetime) -> int | None:
+    """The operator of the lead's latest contact (any source, assigned) created within
+    `days` before `now`; None when sticky is off or there is none. One query, when on."""
+    if not days:
+        return None
+    return (
+        Contact.objects.filter(
+            lead__identifier_key=identifier_key,
+            operator__isnull=False,
+            created_at__gte=now - timedelta(days=days),
+        )
+        .order_by("-created_at", "-id")
+        .values_list("operator_id", flat=True)
+        .first()
+    )
 
 
 def drain(pool: Pool, weights: dict[int, Weights], *, rng: random.Random) -> int:
-    """Assign queued contacts of these sources to the pool's operators, oldest first.
+    """Assign queued contacts of these sources to the pool's operators, oldest first, each
+    by its source's mode and never to an operator that missed its response time. The
+    events go into the pool (written by pool.finish()).
 
     `weights` must only name operators the pool holds locked. Returns how many were assigned.
     """
-    now = timezone.now()
+    now = pool.now
     assigned_total = 0
+    # Contacts this drain looked at and could not give to anyone (every operator with
+    # room missed them): not fetched again, or the loop would see them forever.
+    passed: list[int] = []
     while True:
         open_sources = {sid: pool.eligible(pairs) for sid, pairs in weights.items()}
         open_sources = {sid: pairs for sid, pairs in open_sources.items() if pairs}
@@ -219,16 +400,38 @@ def drain(pool: Pool, weights: dict[int, Weights], *, rng: random.Random) -> int
         batch = list(
             Contact.objects.select_for_update(skip_locked=True)
             .filter(status=Contact.Status.OPEN, operator__isnull=True, source_id__in=open_sources)
+            .exclude(pk__in=passed)
             .order_by("created_at", "id")[:capacity]
         )
+        pool.load_modes({contact.source_id for contact in batch})
         assigned = []
         for contact in batch:
-            operator_id = assign_new(pool, weights[contact.source_id], rng=rng)
-            if operator_id is None:
-                continue  # Its operators filled up on other sources earlier in this batch.
-            contact.operator_id = operator_id
+            decision = decide(
+                pool,
+                contact.source_id,
+                weights[contact.source_id],
+                rng=rng,
+                missed=contact.missed_by,
+            )
+            if decision.operator_id is None:
+                # Its operators filled up on other sources earlier in this batch, or
+                # every one with room missed it.
+                passed.append(contact.pk)
+                continue
+            contact.operator_id = decision.operator_id
             contact.assigned_at = now
             assigned.append(contact)
+            pool.events.append(
+                decision_log.contact_event(
+                    contact.pk,
+                    ContactEvent.Kind.ASSIGNED,
+                    actor=pool.actor,
+                    at=now,
+                    operator_id=decision.operator_id,
+                    reason=Reason.DRAINED,
+                    candidates=decision.candidates,
+                )
+            )
         Contact.objects.bulk_update(assigned, ["operator", "assigned_at"])
         assigned_total += len(assigned)
         if len(batch) < capacity:
@@ -262,6 +465,16 @@ def requeue(
         contact.operator_id = None
         contact.assigned_at = None
         pool.release(operator_id)
+        pool.events.append(
+            decision_log.contact_event(
+                contact.pk,
+                ContactEvent.Kind.REQUEUED,
+                actor=pool.actor,
+                at=pool.now,
+                operator_id=operator_id,
+                previous_operator_id=operator_id,
+            )
+        )
     Contact.objects.bulk_update(contacts, ["operator", "assigned_at"])
     drain(pool, weights, rng=rng)
     return len(contacts)
@@ -277,7 +490,7 @@ def queued_source_ids() -> list[int]:
     )
 
 
-def drain_source(source_id: int, *, rng: random.Random) -> int:
+def drain_source(source_id: int, *, rng: random.Random, actor: Actor = SYSTEM) -> int:
     """Assign what can be assigned now of one source's queue, in one transaction."""
     with transaction.atomic():
         # The source lock keeps its weights still while we read them (every weight edit
@@ -285,15 +498,17 @@ def drain_source(source_id: int, *, rng: random.Random) -> int:
         if not Source.objects.select_for_update().filter(pk=source_id).exists():
             return 0
         weights = source_weights([source_id]).get(source_id, [])
-        pool = Pool.lock(pk for pk, _ in weights)
-        return drain(pool, {source_id: weights}, rng=rng)
+        pool = Pool.lock((pk for pk, _ in weights), actor=actor, sources=[source_id])
+        assigned = drain(pool, {source_id: weights}, rng=rng)
+        pool.finish()
+        return assigned
 
 
-def drain_all(*, rng: random.Random | None = None) -> int:
+def drain_all(*, rng: random.Random | None = None, actor: Actor = SYSTEM) -> int:
     """The safety sweep: assign whatever can be assigned now, one source per transaction.
 
     Idempotent, and safe beside the app and beside another sweep: it takes the same locks,
     in the same order, as a registration does. Returns how many contacts it assigned.
     """
     rng = rng or system_rng
-    return sum(drain_source(source_id, rng=rng) for source_id in queued_source_ids())
+    return sum(drain_source(source_id, rng=rng, actor=actor) for source_id in queued_source_ids())

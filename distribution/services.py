@@ -10,6 +10,7 @@ gives the rules, the invariants and the order in which rows are locked.
 import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -18,8 +19,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import actors, allocation, decision_log, shifts
-from .actors import Actor
+from .actors import SYSTEM, Actor
 from .allocation import Pool
+from .decision_log import contact_event, setting_change
 from .models import (
     MAX_IDENTIFIER_LENGTH,
     MAX_MESSAGE_LENGTH,
@@ -29,11 +31,13 @@ from .models import (
     MAX_STICKY_DAYS,
     MAX_WEIGHT,
     Contact,
+    ContactEvent,
     EventKind,
     Lead,
     Operator,
     Presence,
     RoutingMode,
+    SettingChange,
     ShiftHours,
     Source,
     SourceOperatorConfig,
@@ -73,8 +77,13 @@ def contact_register(
     message: str = "",
     lead_name: str = "",
     rng: random.Random | None = None,
+    actor: Actor = SYSTEM,
 ) -> Contact:
-    """Store a new contact of a lead through a source, assigned by weight or queued."""
+    """Store a new contact of a lead through a source, assigned by the source's rule
+    (sticky owner, balanced or weighted) or queued, with its events in the decision log.
+
+    A fixed number of queries, whatever the history: one more when sticky is on, one
+    more when a balanced choice among several operators moves the source's state."""
     identifier = _clean_text(
         lead_identifier, field="lead_identifier", max_length=MAX_IDENTIFIER_LENGTH, required=True
     )
@@ -88,30 +97,66 @@ def contact_register(
     if source is None:
         raise ValidationError({"source_id": f"There is no source with id {source_id}."})
 
+    now = timezone.now()
+    key = normalize_identifier(identifier)
+    weights, balances = allocation.source_configs(source.pk)
+    owner = allocation.sticky_owner(key, source.sticky_days, now)
     # Inactive operators are locked too: one being activated right now either waits for
-    # us (and then drains our contact from the queue) or is seen active by us.
-    weights = allocation.source_weights([source.pk]).get(source.pk, [])
-    pool = Pool.lock(pk for pk, _ in weights)
-    operator_id = allocation.assign_new(pool, weights, rng=rng or allocation.system_rng)
+    # us (and then drains our contact from the queue) or is seen active by us. A sticky
+    # owner without a weight is locked as well, only to show its state truthfully.
+    pool = Pool.lock(
+        {pk for pk, _ in weights} | ({owner} if owner else set()),
+        actor=actor,
+        sources=[source.pk],
+    )
+    pool.now = now
+    pool.modes[source.pk] = source.mode
+    pool.balances[source.pk] = balances
+    decision = allocation.decide(
+        pool, source.pk, weights, owner=owner, rng=rng or allocation.system_rng
+    )
+    operator_id = decision.operator_id
 
     # get_or_create retries the read when a concurrent first contact of the same new lead
     # wins the insert (the unique identifier_key makes the loser's insert fail).
     lead, created = Lead.objects.get_or_create(
-        identifier_key=normalize_identifier(identifier),
+        identifier_key=key,
         defaults={"identifier": identifier, "name": lead_name},
     )
     if not created and lead_name and not lead.name:
         lead.name = lead_name
         lead.save(update_fields=["name"])
 
-    now = timezone.now()
-    return Contact.objects.create(
+    contact = Contact.objects.create(
         lead=lead,
         source=source,
         operator_id=operator_id,
         message=message,
         created_at=now,
         assigned_at=now if operator_id else None,
+    )
+    pool.finish(
+        [
+            contact_event(contact.pk, ContactEvent.Kind.REGISTERED, actor=actor, at=now),
+            _decision_event(contact.pk, decision, actor=actor, at=now),
+        ]
+    )
+    return contact
+
+
+def _decision_event(
+    contact_id: int, decision: allocation.Decision, *, actor: Actor, at
+) -> ContactEvent:
+    """`assigned` (with the rule that chose) or `queued`, with the candidates."""
+    kind = ContactEvent.Kind.ASSIGNED if decision.operator_id else ContactEvent.Kind.QUEUED
+    return contact_event(
+        contact_id,
+        kind,
+        actor=actor,
+        at=at,
+        operator_id=decision.operator_id,
+        reason=decision.reason,
+        candidates=decision.candidates,
     )
 
 
@@ -122,6 +167,7 @@ def contact_close(
     outcome: str | None = None,
     note: str = "",
     rng: random.Random | None = None,
+    actor: Actor = SYSTEM,
 ) -> Contact:
     """Close a contact (with an outcome and a note, both optional); its operator's freed
     slot goes to the oldest queued contact it can take."""
@@ -134,20 +180,29 @@ def contact_close(
     contact = Contact.objects.select_for_update().get(pk=contact_id)
     if not contact.is_open:
         return contact  # Closing a closed contact changes nothing.
-    pool = Pool.lock([contact.operator_id] if contact.operator_id else [])
+    pool = Pool.lock([contact.operator_id] if contact.operator_id else [], actor=actor)
     contact.status = Contact.Status.CLOSED
     contact.closed_at = timezone.now()
     contact.outcome = outcome
     contact.note = note
     contact.save(update_fields=["status", "closed_at", "outcome", "note"])
+    closed = contact_event(
+        contact.pk,
+        ContactEvent.Kind.CLOSED,
+        actor=actor,
+        at=contact.closed_at,
+        operator_id=contact.operator_id,
+        detail=outcome or "",
+    )
     if contact.operator_id:
         pool.release(contact.operator_id)
         allocation.drain_operator(pool, contact.operator_id, rng=rng or allocation.system_rng)
+    pool.finish([closed])
     return contact
 
 
 @transaction.atomic
-def contact_respond(*, contact_id: int) -> Contact:
+def contact_respond(*, contact_id: int, actor: Actor = SYSTEM) -> Contact:
     """Record the first response to an open, assigned contact; repeating it changes nothing."""
     contact = Contact.objects.select_for_update().get(pk=contact_id)
     if contact.responded_at is not None:
@@ -160,12 +215,27 @@ def contact_respond(*, contact_id: int) -> Contact:
         )
     contact.responded_at = timezone.now()
     contact.save(update_fields=["responded_at"])
+    decision_log.record(
+        [
+            contact_event(
+                contact.pk,
+                ContactEvent.Kind.RESPONDED,
+                actor=actor,
+                at=contact.responded_at,
+                operator_id=contact.operator_id,
+            )
+        ]
+    )
     return contact
 
 
 @transaction.atomic
 def contact_reassign(
-    *, contact_id: int, operator_id: int, rng: random.Random | None = None
+    *,
+    contact_id: int,
+    operator_id: int,
+    rng: random.Random | None = None,
+    actor: Actor = SYSTEM,
 ) -> Contact:
     """Hand an open contact to another operator, who must accept contacts (active,
     available, on shift) and be below its limit; it needs no weight for the source."""
@@ -175,7 +245,7 @@ def contact_reassign(
     if contact.operator_id == operator_id:
         return contact
     previous = contact.operator_id
-    pool = Pool.lock([operator_id] + ([previous] if previous else []))
+    pool = Pool.lock([operator_id] + ([previous] if previous else []), actor=actor)
     target = pool.operators.get(operator_id)
     if target is None:
         raise ValidationError({"operator_id": f"There is no operator with id {operator_id}."})
@@ -190,18 +260,104 @@ def contact_reassign(
     contact.assigned_at = timezone.now()
     contact.save(update_fields=["operator", "assigned_at"])
     pool.take(operator_id)
+    reassigned = contact_event(
+        contact.pk,
+        ContactEvent.Kind.REASSIGNED,
+        actor=actor,
+        at=contact.assigned_at,
+        operator_id=operator_id,
+        previous_operator_id=previous,
+    )
     if previous:
         pool.release(previous)
         allocation.drain_operator(pool, previous, rng=rng or allocation.system_rng)
+    pool.finish([reassigned])
     return contact
+
+
+def contacts_time_out(*, rng: random.Random | None = None, actor: Actor = SYSTEM) -> int:
+    """Take back every open contact not responded to within its source's response time and
+    route it again by the source's rule, never to an operator that missed it; with nobody
+    left it waits in the queue, in its original place (created_at). One transaction per
+    contact; safe beside another worker. Returns how many contacts were taken back."""
+    now = timezone.now()
+    overdue: list[int] = []
+    for source_id, minutes in Source.objects.filter(response_minutes__isnull=False).values_list(
+        "pk", "response_minutes"
+    ):
+        overdue += Contact.objects.filter(
+            source_id=source_id,
+            status=Contact.Status.OPEN,
+            operator__isnull=False,
+            responded_at__isnull=True,
+            assigned_at__lte=now - timedelta(minutes=minutes or 0),
+        ).values_list("pk", flat=True)
+    rng = rng or allocation.system_rng
+    return sum(_time_out(contact_id, now=now, rng=rng, actor=actor) for contact_id in overdue)
+
+
+@transaction.atomic
+def _time_out(contact_id: int, *, now: datetime, rng: random.Random, actor: Actor) -> int:
+    # Race prevented: two workers taking back one contact, or a respond, close or
+    # reassignment of it at the same moment. The contact's lock is the first of the
+    # engine's order; one held elsewhere is skipped (the next tick sees it if still due),
+    # and the conditions are read again under the lock.
+    contact = (
+        Contact.objects.select_for_update(skip_locked=True)
+        .filter(
+            pk=contact_id,
+            status=Contact.Status.OPEN,
+            operator__isnull=False,
+            responded_at__isnull=True,
+        )
+        .first()
+    )
+    if contact is None or contact.operator_id is None or contact.assigned_at is None:
+        return 0
+    source = Source.objects.select_for_update().get(pk=contact.source_id)
+    minutes = source.response_minutes
+    if minutes is None or contact.assigned_at + timedelta(minutes=minutes) > now:
+        return 0  # Another worker routed it again meanwhile, or the setting changed.
+    missed = contact.operator_id
+    weights, balances = allocation.source_configs(source.pk)
+    pool = Pool.lock({pk for pk, _ in weights} | {missed}, actor=actor, sources=[source.pk])
+    pool.modes[source.pk] = source.mode
+    pool.balances[source.pk] = balances
+    pool.release(missed)
+    if missed not in contact.missed_by:
+        contact.missed_by = [*contact.missed_by, missed]
+    decision = allocation.decide(pool, source.pk, weights, missed=contact.missed_by, rng=rng)
+    contact.operator_id = decision.operator_id
+    contact.assigned_at = pool.now if decision.operator_id else None
+    contact.save(update_fields=["operator", "assigned_at", "missed_by"])
+    pool.events += [
+        contact_event(
+            contact.pk,
+            ContactEvent.Kind.TIMED_OUT,
+            actor=actor,
+            at=pool.now,
+            operator_id=missed,
+            previous_operator_id=missed,
+        ),
+        _decision_event(contact.pk, decision, actor=actor, at=pool.now),
+    ]
+    # Its slot is free again: the queue of its sources (never a contact it missed).
+    allocation.drain_operator(pool, missed, rng=rng)
+    pool.finish()
+    return 1
 
 
 # --- reopening, returning to the queue -------------------------------------------------
 
 
 def _route_again(
-    contact: Contact, *, keep: int | None = None, freed: int | None = None, rng: random.Random
-) -> int | None:
+    contact: Contact,
+    *,
+    keep: int | None = None,
+    freed: int | None = None,
+    rng: random.Random,
+    actor: Actor,
+) -> tuple[int | None, allocation.Decision | None, Pool]:
     """Where a contact the caller holds locked goes now, by its source's rule; None: queued.
 
     Every use of the engine by reopen and return-to-queue is here. The locks follow the
@@ -216,24 +372,28 @@ def _route_again(
            is left while something waits (I2).
     """
     # Race prevented: a weight of this source changing while we route by its weights
-    # (every weight edit locks the source first).
-    Source.objects.select_for_update().filter(pk=contact.source_id).first()
-    weights = allocation.source_weights([contact.source_id]).get(contact.source_id, [])
+    # (every weight edit locks the source first), and its balanced state moving.
+    source = Source.objects.select_for_update().get(pk=contact.source_id)
+    weights, balances = allocation.source_configs(source.pk)
     extra = {pk for pk in (keep, freed) if pk is not None}
-    pool = Pool.lock({pk for pk, _ in weights} | extra)
+    pool = Pool.lock({pk for pk, _ in weights} | extra, actor=actor, sources=[source.pk])
+    pool.modes[source.pk] = source.mode
+    pool.balances[source.pk] = balances
     if freed is not None:
         # The loads were counted after the caller unassigned the contact: the freed slot
-        # is already in the pool.
+        # is already in the pool. The drain's decisions are logged by pool.finish().
         allocation.drain(
             pool,
             {**allocation.operator_weights(freed), contact.source_id: weights},
             rng=rng,
         )
-        return Contact.objects.values_list("operator_id", flat=True).get(pk=contact.pk)
+        routed = Contact.objects.values_list("operator_id", flat=True).get(pk=contact.pk)
+        return routed, None, pool
     if keep is not None and pool.room(keep) > 0:
         pool.take(keep)
-        return keep
-    return allocation.assign_new(pool, weights, rng=rng)
+        return keep, None, pool
+    decision = allocation.decide(pool, source.pk, weights, missed=contact.missed_by, rng=rng)
+    return decision.operator_id, decision, pool
 
 
 def _lock_contact(contact_id: int) -> Contact:
@@ -261,15 +421,19 @@ def contact_reopen(
             code="not_closed",
         )
     previous = contact.operator_id
-    operator_id = _route_again(contact, keep=previous, rng=rng or allocation.system_rng)
-    now = timezone.now()
+    operator_id, decision, pool = _route_again(
+        contact, keep=previous, rng=rng or allocation.system_rng, actor=actor
+    )
+    now = pool.now
     contact.status = Contact.Status.OPEN
     contact.closed_at = None
     contact.outcome = None
     contact.operator_id = operator_id
     contact.assigned_at = now if operator_id else None
     contact.save(update_fields=["status", "closed_at", "outcome", "operator", "assigned_at"])
-    decision_log.record(
+    # Routed by the rule: its decision, with the candidates, follows the reopen.
+    routed = [_decision_event(contact.pk, decision, actor=actor, at=now)] if decision else []
+    pool.finish(
         [
             decision_log.contact_event(
                 contact.pk,
@@ -281,7 +445,8 @@ def contact_reopen(
                 detail="back to its operator"
                 if operator_id and operator_id == previous
                 else ("routed by the source's rule" if operator_id else "queued"),
-            )
+            ),
+            *routed,
         ]
     )
     return contact
@@ -313,7 +478,10 @@ def contact_return_to_queue(
             )
         ]
     )
-    _route_again(contact, freed=previous, rng=rng or allocation.system_rng)
+    _, _, pool = _route_again(
+        contact, freed=previous, rng=rng or allocation.system_rng, actor=actor
+    )
+    pool.finish()
     contact.refresh_from_db()
     return contact
 
@@ -366,7 +534,7 @@ def contact_bulk_close(
     def close(contact_id: int) -> Contact:
         if not _lock_contact(contact_id).is_open:
             raise ValidationError("was already closed")
-        return contact_close(contact_id=contact_id, outcome=outcome, rng=rng)
+        return contact_close(contact_id=contact_id, outcome=outcome, rng=rng, actor=actor)
 
     return _each(contact_ids, close)
 
@@ -384,7 +552,9 @@ def contact_bulk_reassign(
     def reassign(contact_id: int) -> Contact:
         if _lock_contact(contact_id).operator_id == operator_id:
             raise ValidationError("is already with this operator")
-        return contact_reassign(contact_id=contact_id, operator_id=operator_id, rng=rng)
+        return contact_reassign(
+            contact_id=contact_id, operator_id=operator_id, rng=rng, actor=actor
+        )
 
     return _each(contact_ids, reassign)
 
@@ -438,18 +608,20 @@ def _save_named(instance: Operator | Source, *, update_fields: list[str] | None 
 
 
 @transaction.atomic
-def operator_create(*, name: str, is_active: bool = True, workload_limit: int = 10) -> Operator:
+def operator_create(
+    *, name: str, is_active: bool = True, workload_limit: int = 10, actor: Actor = SYSTEM
+) -> Operator:
     operator = Operator(name=name, is_active=is_active, workload_limit=workload_limit)
     _save_named(operator)
     return operator
 
 
-def _lock_operator(operator_id: int, *, with_its_sources: bool) -> tuple[Pool, dict]:
+def _lock_operator(operator_id: int, *, with_its_sources: bool, actor: Actor) -> tuple[Pool, dict]:
     """Lock one operator; with_its_sources also locks the sources of its open contacts and
     every operator weighted for them, in the engine's lock order, so that its contacts can
     be handed to them. Returns the pool and those sources' weights."""
     if not with_its_sources:
-        return Pool.lock([operator_id]), {}
+        return Pool.lock([operator_id], actor=actor), {}
     source_ids = sorted(
         set(
             Contact.objects.filter(operator_id=operator_id, status=Contact.Status.OPEN).values_list(
@@ -462,7 +634,7 @@ def _lock_operator(operator_id: int, *, with_its_sources: bool) -> tuple[Pool, d
     list(Source.objects.select_for_update().filter(pk__in=source_ids).order_by("pk"))
     weights = allocation.source_weights(source_ids)
     others = {pk for pairs in weights.values() for pk, _ in pairs}
-    return Pool.lock(others | {operator_id}), weights
+    return Pool.lock(others | {operator_id}, actor=actor, sources=source_ids), weights
 
 
 @transaction.atomic
@@ -475,6 +647,7 @@ def operator_update(
     presence: str | None = None,
     requeue_open_contacts: bool = False,
     rng: random.Random | None = None,
+    actor: Actor = SYSTEM,
 ) -> Operator:
     """Change an operator; if that gives it room, queued contacts of its sources drain.
 
@@ -487,11 +660,12 @@ def operator_update(
         raise ValidationError({"presence": f"The presence must be one of {choices}."})
     # Race prevented: a registration counting this operator's load while we change its
     # limit or activity; and one queueing a contact that our drain below would miss.
-    pool, weights = _lock_operator(operator_id, with_its_sources=requeue_open_contacts)
+    pool, weights = _lock_operator(operator_id, with_its_sources=requeue_open_contacts, actor=actor)
     operator = pool.operators.get(operator_id)
     if operator is None:
         raise Operator.DoesNotExist(f"There is no operator with id {operator_id}.")
     changed = []
+    old: dict[str, object] = {}
     for attr, value in (
         ("name", name),
         ("is_active", is_active),
@@ -499,16 +673,26 @@ def operator_update(
         ("presence", presence),
     ):
         if value is not None and getattr(operator, attr) != value:
+            old[attr] = getattr(operator, attr)
             setattr(operator, attr, value)
             changed.append(attr)
     if changed:
         _save_named(operator, update_fields=changed)
+    # Read after the save: the name as stored (trimmed), not as given.
+    changes = [
+        setting_change(
+            attr, old[attr], getattr(operator, attr), actor=actor, operator_id=operator_id
+        )
+        for attr in changed
+        if getattr(operator, attr) != old[attr]
+    ]
     rng = rng or allocation.system_rng
     if requeue_open_contacts and not allocation.accepts_contacts(operator, pool.now):
         allocation.requeue(pool, operator_id, weights, rng=rng)
     elif {"is_active", "workload_limit", "presence"} & set(changed):
         # The pool holds this very instance, so its room follows the change.
         allocation.drain_operator(pool, operator_id, rng=rng)
+    pool.finish(changes)
     return operator
 
 
@@ -551,13 +735,23 @@ def operator_set_schedule(
     time_zone: str,
     hours: Iterable[shifts.Hours],
     rng: random.Random | None = None,
+    actor: Actor = SYSTEM,
 ) -> Operator:
     """Replace an operator's weekly working hours ([] removes them: always on shift)."""
     new = _validate_hours(time_zone, hours)
-    pool = Pool.lock([operator_id])
+    pool = Pool.lock([operator_id], actor=actor)
     operator = pool.operators.get(operator_id)
     if operator is None:
         raise Operator.DoesNotExist(f"There is no operator with id {operator_id}.")
+    old_hours, old_zone = _hours_text(_hours_of(operator_id)), operator.time_zone
+    changes = [
+        setting_change(field_name, old_value, new_value, actor=actor, operator_id=operator_id)
+        for field_name, old_value, new_value in (
+            ("working hours", old_hours, _hours_text(new)),
+            ("time_zone", old_zone, time_zone),
+        )
+        if old_value != new_value
+    ]
     ShiftHours.objects.filter(operator=operator).delete()
     ShiftHours.objects.bulk_create(
         ShiftHours(operator=operator, weekday=d, start=s, end=e) for d, s, e in new
@@ -566,10 +760,24 @@ def operator_set_schedule(
     operator.save(update_fields=["time_zone"])
     _store_shift(operator, new, pool.now)
     allocation.drain_operator(pool, operator_id, rng=rng or allocation.system_rng)
+    pool.finish(changes)
     return operator
 
 
-def operator_sync_shifts(*, rng: random.Random | None = None) -> int:
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def _hours_text(hours: Iterable[shifts.Hours]) -> str:
+    """Working hours in short text for the log ("Mon 09:00-17:00, ..."; "" for none),
+    cut to what a log entry holds."""
+    text = ", ".join(
+        f"{WEEKDAYS[day]} {start:%H:%M}-{end:%H:%M}" for day, start, end in sorted(hours)
+    )
+    limit = SettingChange._meta.get_field("new").max_length or MAX_NAME_LENGTH
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def operator_sync_shifts(*, rng: random.Random | None = None, actor: Actor = SYSTEM) -> int:
     """Store the shift state of every operator whose shift started or ended, and drain the
     queue to those whose shift started; one transaction per operator. Safe to run from
     several workers at once: each operator is re-read under its lock, and one already
@@ -580,7 +788,7 @@ def operator_sync_shifts(*, rng: random.Random | None = None) -> int:
         "pk", flat=True
     ):
         with transaction.atomic():
-            pool = Pool.lock([operator_id])
+            pool = Pool.lock([operator_id], actor=actor)
             operator = pool.operators.get(operator_id)
             if operator is None or not (
                 operator.shift_changes_at and operator.shift_changes_at <= pool.now
@@ -588,6 +796,7 @@ def operator_sync_shifts(*, rng: random.Random | None = None) -> int:
                 continue  # Deleted, or another worker got here first.
             _store_shift(operator, _hours_of(operator_id), pool.now)
             allocation.drain_operator(pool, operator_id, rng=rng or allocation.system_rng)
+            pool.finish()
             changed += 1
     return changed
 
@@ -618,7 +827,9 @@ def _clean_username(username: str) -> str:
 
 
 @transaction.atomic
-def operator_login_create(*, operator_id: int, username: str, password: str) -> AbstractBaseUser:
+def operator_login_create(
+    *, operator_id: int, username: str, password: str, actor: Actor = SYSTEM
+) -> AbstractBaseUser:
     """Give an operator its login: a new user, not staff, linked to it (one per operator).
 
     The password must pass the project's password validators (AUTH_PASSWORD_VALIDATORS).
@@ -659,7 +870,7 @@ def operator_login_create(*, operator_id: int, username: str, password: str) -> 
 
 
 @transaction.atomic
-def operator_login_remove(*, operator_id: int) -> Operator:
+def operator_login_remove(*, operator_id: int, actor: Actor = SYSTEM) -> Operator:
     """Take an operator's login away: its user is deleted (its sessions end with it).
 
     A staff user linked to an operator (possible through the admin) is a supervisor's
@@ -699,10 +910,12 @@ def _lock_own_contact(operator_id: int, contact_id: int) -> None:
 
 
 @transaction.atomic
-def operator_contact_respond(*, operator_id: int, contact_id: int) -> Contact:
+def operator_contact_respond(
+    *, operator_id: int, contact_id: int, actor: Actor = SYSTEM
+) -> Contact:
     """contact_respond, for the operator's own contact only."""
     _lock_own_contact(operator_id, contact_id)
-    return contact_respond(contact_id=contact_id)
+    return contact_respond(contact_id=contact_id, actor=actor)
 
 
 @transaction.atomic
@@ -713,17 +926,18 @@ def operator_contact_close(
     outcome: str | None,
     note: str = "",
     rng: random.Random | None = None,
+    actor: Actor = SYSTEM,
 ) -> Contact:
     """contact_close, for the operator's own contact only."""
     _lock_own_contact(operator_id, contact_id)
-    return contact_close(contact_id=contact_id, outcome=outcome, note=note, rng=rng)
+    return contact_close(contact_id=contact_id, outcome=outcome, note=note, rng=rng, actor=actor)
 
 
 # --- sources and weights ----------------------------------------------------------
 
 
 @transaction.atomic
-def source_create(*, name: str) -> Source:
+def source_create(*, name: str, actor: Actor = SYSTEM) -> Source:
     source = Source(name=name)
     _save_named(source)
     return source
@@ -807,14 +1021,16 @@ def _validate_weights(weights: Iterable[tuple[int, int]]) -> dict[int, int]:
     return result
 
 
-def _replace_weights(source: Source, new: Mapping[int, int], *, rng: random.Random) -> Source:
+def _replace_weights(
+    source: Source, new: Mapping[int, int], *, rng: random.Random, actor: Actor
+) -> Source:
     current = dict(
         SourceOperatorConfig.objects.filter(source=source).values_list("operator_id", "weight")
     )
     # Every operator whose weight changes is locked, those losing theirs included: an
     # operator's weights only ever change under its lock, which drains rely on, and a
     # registration that already read the old weights finishes before we change them.
-    pool = Pool.lock(set(current) | set(new))
+    pool = Pool.lock(set(current) | set(new), actor=actor, sources=[source.pk])
     SourceOperatorConfig.objects.filter(source=source).exclude(operator_id__in=list(new)).delete()
     changed = [
         SourceOperatorConfig(source=source, operator_id=pk, weight=w)
@@ -827,24 +1043,46 @@ def _replace_weights(source: Source, new: Mapping[int, int], *, rng: random.Rand
         unique_fields=["source", "operator"],
         update_fields=["weight"],
     )
+    changes = [
+        setting_change(
+            "weight", current.get(pk), new.get(pk), actor=actor, operator_id=pk, source_id=source.pk
+        )
+        for pk in sorted(set(current) | set(new))
+        if current.get(pk) != new.get(pk)
+    ]
+    if changes:
+        # A new weight set starts the balanced round robin afresh: states built under the
+        # old weights would skew the first turns under the new ones.
+        SourceOperatorConfig.objects.filter(source=source).update(balance=0)
+    pool.modes[source.pk] = source.mode
     allocation.drain(pool, {source.pk: sorted(new.items())}, rng=rng)
+    pool.finish(changes)
     return source
 
 
 @transaction.atomic
 def source_set_weights(
-    *, source_id: int, weights: Iterable[tuple[int, int]], rng: random.Random | None = None
+    *,
+    source_id: int,
+    weights: Iterable[tuple[int, int]],
+    rng: random.Random | None = None,
+    actor: Actor = SYSTEM,
 ) -> Source:
     """Replace the whole weight set of a source in one step; a bad entry changes nothing."""
     new = _validate_weights(weights)
     # Two edits of one source's weights run one after the other.
     source = Source.objects.select_for_update().get(pk=source_id)
-    return _replace_weights(source, new, rng=rng or allocation.system_rng)
+    return _replace_weights(source, new, rng=rng or allocation.system_rng, actor=actor)
 
 
 @transaction.atomic
 def source_set_weight(
-    *, source_id: int, operator_id: int, weight: int | None, rng: random.Random | None = None
+    *,
+    source_id: int,
+    operator_id: int,
+    weight: int | None,
+    rng: random.Random | None = None,
+    actor: Actor = SYSTEM,
 ) -> Source:
     """Add, change (weight) or remove (weight=None) one operator's weight for a source."""
     source = Source.objects.select_for_update().get(pk=source_id)
@@ -856,4 +1094,4 @@ def source_set_weight(
     else:
         new[operator_id] = weight
     new = _validate_weights(new.items())
-    return _replace_weights(source, new, rng=rng or allocation.system_rng)
+    return _replace_weights(source, new, rng=rng or allocation.system_rng, actor=actor)

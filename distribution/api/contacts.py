@@ -39,7 +39,7 @@ def register_contact(request: HttpRequest, payload: ContactCreateIn):
     It is assigned at once to an eligible operator, drawn by weight, or stored with
     `operator_id: null` in the queue when nobody has room. An unknown `source_id` is a 422.
     """
-    contact = services.contact_register(**payload.model_dump())
+    contact = services.contact_register(actor=Actor.of_request(request), **payload.model_dump())
     return Status(201, contact)
 
 
@@ -73,7 +73,7 @@ def respond_to_contact(
     operator yet) and a contact closed without a response are a 422.
     """
     get_object_or_404(Contact, pk=contact_id)
-    services.contact_respond(contact_id=contact_id)
+    services.contact_respond(actor=Actor.of_request(request), contact_id=contact_id)
     return _contacts().get(pk=contact_id)
 
 
@@ -89,7 +89,12 @@ def close_contact(
     """
     get_object_or_404(Contact, pk=contact_id)
     close = payload or ContactCloseIn()
-    services.contact_close(contact_id=contact_id, outcome=close.outcome, note=close.note)
+    services.contact_close(
+        actor=Actor.of_request(request),
+        contact_id=contact_id,
+        outcome=close.outcome,
+        note=close.note,
+    )
     return _contacts().get(pk=contact_id)
 
 

@@ -7,6 +7,7 @@ from ninja import Path, Query, Router, Status
 from distribution import selectors, services
 from distribution.models import Operator
 
+from ..actors import Actor
 from .errors import ONE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from .paging import page_of
 from .schemas import (
@@ -28,7 +29,7 @@ router = Router(tags=["operators"])
 @router.post("/", response={201: OperatorOut, 409: ValidationErrorOut, **WRITE_ERRORS})
 def create_operator(request: HttpRequest, payload: OperatorCreateIn):
     """Create an operator. A name taken by another operator (in any letter case) is a 409."""
-    operator = services.operator_create(**payload.model_dump())
+    operator = services.operator_create(actor=Actor.of_request(request), **payload.model_dump())
     return Status(201, selectors.operator_get(operator.pk))
 
 
@@ -57,7 +58,11 @@ def update_operator(request: HttpRequest, operator_id: Path[IdParam], payload: O
     contacts to the queue, and they go at once, oldest first, to those eligible.
     """
     get_object_or_404(Operator, pk=operator_id)
-    services.operator_update(operator_id=operator_id, **payload.model_dump(exclude_unset=True))
+    services.operator_update(
+        actor=Actor.of_request(request),
+        operator_id=operator_id,
+        **payload.model_dump(exclude_unset=True),
+    )
     return selectors.operator_get(operator_id)
 
 
@@ -77,6 +82,7 @@ def put_schedule(request: HttpRequest, operator_id: Path[IdParam], payload: Sche
     """
     get_object_or_404(Operator, pk=operator_id)
     services.operator_set_schedule(
+        actor=Actor.of_request(request),
         operator_id=operator_id,
         time_zone=payload.time_zone,
         hours=[(h.weekday, h.start, h.end) for h in payload.hours],

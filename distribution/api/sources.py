@@ -30,7 +30,7 @@ router = Router(tags=["sources"])
 @router.post("/", response={201: SourceOut, 409: ValidationErrorOut, **WRITE_ERRORS})
 def create_source(request: HttpRequest, payload: SourceCreateIn):
     """Create a source, with no weights yet. A taken name (in any letter case) is a 409."""
-    source = services.source_create(name=payload.name)
+    source = services.source_create(actor=Actor.of_request(request), name=payload.name)
     return Status(201, selectors.source_list().get(pk=source.pk))
 
 
@@ -73,7 +73,9 @@ def set_weights(request: HttpRequest, source_id: Path[IdParam], payload: Weights
     """
     get_object_or_404(Source, pk=source_id)
     services.source_set_weights(
-        source_id=source_id, weights=[(w.operator_id, w.weight) for w in payload.weights]
+        actor=Actor.of_request(request),
+        source_id=source_id,
+        weights=[(w.operator_id, w.weight) for w in payload.weights],
     )
     return selectors.source_list().get(pk=source_id)
 

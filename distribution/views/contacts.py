@@ -161,7 +161,7 @@ def contact_close(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
     contact = _get_contact(contact_id)
     if not contact.is_open:
         return _done(request, contact, f"#{contact.pk} was already closed.")
-    closed = services.contact_close(contact_id=contact.pk)
+    closed = services.contact_close(contact_id=contact.pk, actor=Actor.of_request(request))
     slot, given = _slot_went(closed)
     return _done(request, contact, f"Closed #{contact.pk}{slot}.", also=given)
 
@@ -190,7 +190,9 @@ def contact_reassign(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             contact = services.contact_reassign(
-                contact_id=contact.pk, operator_id=form.cleaned_data["operator"]
+                actor=Actor.of_request(request),
+                contact_id=contact.pk,
+                operator_id=form.cleaned_data["operator"],
             )
         except ValidationError as exc:
             add_service_errors(form, exc, fields={"operator_id": "operator"})
@@ -259,6 +261,7 @@ def contact_create(request: HtmxHttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             contact = services.contact_register(
+                actor=Actor.of_request(request),
                 lead_identifier=data["lead_identifier"],
                 source_id=data["source"].pk,
                 message=data["message"],

@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST, require_safe
 
 from .. import selectors, services
+from ..actors import Actor
 from ..forms import ContactCloseForm, PresenceForm, add_service_errors
 from ..http import HtmxHttpRequest
 from ..models import Contact, Operator, Presence
@@ -98,7 +99,7 @@ def my_workspace(request: HtmxHttpRequest) -> HttpResponse:
 def my_contact_respond(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
     try:
         contact = services.operator_contact_respond(
-            operator_id=_me(request).pk, contact_id=contact_id
+            actor=Actor.of_request(request), operator_id=_me(request).pk, contact_id=contact_id
         )
     except Contact.DoesNotExist:
         raise _not_mine() from None
@@ -118,7 +119,10 @@ def my_contact_close(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.operator_contact_close(
-                operator_id=me.pk, contact_id=contact.pk, **form.cleaned_data
+                actor=Actor.of_request(request),
+                operator_id=me.pk,
+                contact_id=contact.pk,
+                **form.cleaned_data,
             )
         except Contact.DoesNotExist:
             raise _not_mine() from None
@@ -140,7 +144,10 @@ def my_presence(request: HtmxHttpRequest) -> HttpResponse:
     requeue = form.cleaned_data["requeue_open_contacts"]
     before = selectors.operator_loads([me.pk]).get(me.pk, 0)
     operator = services.operator_update(
-        operator_id=me.pk, presence=form.cleaned_data["presence"], requeue_open_contacts=requeue
+        actor=Actor.of_request(request),
+        operator_id=me.pk,
+        presence=form.cleaned_data["presence"],
+        requeue_open_contacts=requeue,
     )
     notice = f"You are {operator.get_presence_display().lower()}."
     returned = before - selectors.operator_loads([me.pk]).get(me.pk, 0)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from .. import selectors, services
+from ..actors import Actor
 from ..forms import (
     OperatorActiveForm,
     OperatorCreateForm,
@@ -113,10 +114,12 @@ def _operator(operator_id: int) -> OperatorWithLoad:
         raise Http404("No such operator.") from None
 
 
-def _update(operator_id: int, **changes) -> None:
+def _update(request: HtmxHttpRequest, operator_id: int, **changes) -> None:
     """services.operator_update; an operator deleted since the page loaded is a 404."""
     try:
-        services.operator_update(operator_id=operator_id, **changes)
+        services.operator_update(
+            actor=Actor.of_request(request), operator_id=operator_id, **changes
+        )
     except Operator.DoesNotExist:
         raise Http404("No such operator.") from None
 
@@ -133,7 +136,9 @@ def operator_create(request: HtmxHttpRequest) -> HttpResponse:
     form = OperatorCreateForm(request.POST)
     if form.is_valid():
         try:
-            operator = services.operator_create(**form.cleaned_data)
+            operator = services.operator_create(
+                actor=Actor.of_request(request), **form.cleaned_data
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -148,7 +153,7 @@ def operator_set_active(request: HtmxHttpRequest, operator_id: int) -> HttpRespo
     form = OperatorActiveForm(request.POST)
     form.is_valid()  # A BooleanField that may be false cannot be invalid.
     # With requeue_open_contacts, a deactivated operator's open contacts go back to the queue.
-    _update(operator_id, **form.cleaned_data)
+    _update(request, operator_id, **form.cleaned_data)
     return _row(request, operator_id)
 
 
@@ -159,7 +164,7 @@ def _save_row_form(
     form = form_class(request.POST, operator=_operator(operator_id))
     if form.is_valid():
         try:
-            (save or _update)(operator_id, **form.cleaned_data)
+            (save or _update)(request, operator_id, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -185,9 +190,11 @@ def operator_set_presence(request: HtmxHttpRequest, operator_id: int) -> HttpRes
     return _save_row_form(request, operator_id, OperatorPresenceForm)
 
 
-def _give_login(operator_id: int, **data) -> None:
+def _give_login(request: HtmxHttpRequest, operator_id: int, **data) -> None:
     try:
-        services.operator_login_create(operator_id=operator_id, **data)
+        services.operator_login_create(
+            actor=Actor.of_request(request), operator_id=operator_id, **data
+        )
     except Operator.DoesNotExist:
         raise Http404("No such operator.") from None
 
@@ -202,7 +209,7 @@ def operator_login_create(request: HtmxHttpRequest, operator_id: int) -> HttpRes
 @supervisor_required
 def operator_login_remove(request: HtmxHttpRequest, operator_id: int) -> HttpResponse:
     try:
-        services.operator_login_remove(operator_id=operator_id)
+        services.operator_login_remove(actor=Actor.of_request(request), operator_id=operator_id)
     except Operator.DoesNotExist:
         raise Http404("No such operator.") from None
     return _row(request, operator_id)

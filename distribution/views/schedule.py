@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from .. import selectors, services
+from ..actors import Actor
 from ..forms import BaseShiftFormSet, ScheduleForm, ShiftFormSet, add_service_errors
 from ..http import HtmxHttpRequest
 from ..models import Operator
@@ -53,6 +54,7 @@ def operator_schedule(request: HtmxHttpRequest, operator_id: int) -> HttpRespons
     if form.is_valid() and hours.is_valid():
         try:
             services.operator_set_schedule(
+                actor=Actor.of_request(request),
                 operator_id=operator_id,
                 time_zone=form.cleaned_data["time_zone"],
                 hours=hours.hours(),

@@ -153,7 +153,9 @@ def source_create(request: HtmxHttpRequest) -> HttpResponse:
     form = SourceCreateForm(request.POST)
     if form.is_valid():
         try:
-            source = services.source_create(name=form.cleaned_data["name"])
+            source = services.source_create(
+                actor=Actor.of_request(request), name=form.cleaned_data["name"]
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -233,6 +235,7 @@ def source_weight_set(request: HtmxHttpRequest, source_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.source_set_weight(
+                actor=Actor.of_request(request),
                 source_id=source.pk,
                 operator_id=form.cleaned_data["operator"],
                 weight=form.cleaned_data["weight"],
@@ -250,7 +253,9 @@ def source_weight_remove(
     request: HtmxHttpRequest, source_id: int, operator_id: int
 ) -> HttpResponse:
     source = get_object_or_404(Source, pk=source_id)
-    services.source_set_weight(source_id=source.pk, operator_id=operator_id, weight=None)
+    services.source_set_weight(
+        actor=Actor.of_request(request), source_id=source.pk, operator_id=operator_id, weight=None
+    )
     return _after_change(request, source)
 
 

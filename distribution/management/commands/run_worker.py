@@ -1,7 +1,9 @@
 """The worker: what time brings, every few seconds.
 
 Each tick stores the shift state of operators whose working hours started or ended (and
-drains the queue to those whose shift started), then runs the safety sweep (drain_queue).
+drains the queue to those whose shift started), takes back the contacts that waited past
+their source's response time and routes them again (services.contacts_time_out), then
+runs the safety sweep (drain_queue).
 Several workers may run at once: each step locks what it changes and skips what another
 worker already did. `--once` runs one tick, for cron.
 """
@@ -9,20 +11,32 @@ worker already did. `--once` runs one tick, for cron.
 import logging
 import signal
 import threading
+from typing import NamedTuple
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections
 
 from distribution import allocation, services
+from distribution.actors import SYSTEM
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_S = 5.0
 
 
-def tick() -> tuple[int, int]:
-    """One round: (operators whose shift changed, contacts assigned by the sweep)."""
-    return services.operator_sync_shifts(), allocation.drain_all()
+class Tick(NamedTuple):
+    shifts: int  # operators whose shift started or ended
+    timed_out: int  # contacts taken back after their response time
+    swept: int  # queued contacts the sweep assigned
+
+
+def tick() -> Tick:
+    """One round, as the system: shifts, response times, the sweep."""
+    return Tick(
+        services.operator_sync_shifts(actor=SYSTEM),
+        services.contacts_time_out(actor=SYSTEM),
+        allocation.drain_all(actor=SYSTEM),
+    )
 
 
 class Command(BaseCommand):
@@ -41,8 +55,11 @@ class Command(BaseCommand):
         if not 0.1 <= interval <= 3600:
             raise CommandError("--interval must be between 0.1 and 3600 seconds.")
         if once:
-            shifts, assigned = tick()
-            self.stdout.write(f"Shifts changed: {shifts}; queued contacts assigned: {assigned}.")
+            done = tick()
+            self.stdout.write(
+                f"Shifts changed: {done.shifts}; contacts timed out: {done.timed_out}; "
+                f"queued contacts assigned: {done.swept}."
+            )
             return
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -52,14 +69,15 @@ class Command(BaseCommand):
             # A connection the database dropped (restart, outage) is replaced, not reused.
             close_old_connections()
             try:
-                shifts, assigned = tick()
+                done = tick()
             except DatabaseError:
                 # The database is away: say so and try again next tick, never die of it.
                 logger.exception("worker tick failed; retrying in %g s", interval)
             else:
-                if shifts or assigned:
+                if any(done):
                     logger.info(
-                        "shifts changed: %d; queued contacts assigned: %d", shifts, assigned
+                        "shifts changed: %d; contacts timed out: %d; queued contacts assigned: %d",
+                        *done,
                     )
             stop.wait(interval)
         self.stdout.write("Worker stopped.")

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from distribution import services
+from distribution.actors import SYSTEM
 from distribution.models import Operator, Source
 
 OPERATORS = [("Alice Martin", 5), ("Bruno Costa", 3), ("Chen Wei", 4), ("Dana Novak", 2)]
@@ -42,19 +43,21 @@ class Command(BaseCommand):
     def _load(self, contacts: int) -> None:
         rng = random.Random(2026)
         operators = {
-            name: services.operator_create(name=name, workload_limit=limit)
+            name: services.operator_create(actor=SYSTEM, name=name, workload_limit=limit)
             for name, limit in OPERATORS
         }
         sources = []
         for source_name, weights in SOURCES.items():
-            source = services.source_create(name=source_name)
+            source = services.source_create(actor=SYSTEM, name=source_name)
             services.source_set_weights(
+                actor=SYSTEM,
                 source_id=source.pk,
                 weights=[(operators[name].pk, weight) for name, weight in weights.items()],
             )
             sources.append(source)
         registered = [
             services.contact_register(
+                actor=SYSTEM,
                 lead_identifier=f"customer{rng.randint(1, contacts // 2 + 1)}@example.com",
                 source_id=rng.choice(sources).pk,
                 message=rng.choice(["Price?", "Call me back", "Is it in stock?", "Hello"]),
@@ -63,7 +66,7 @@ class Command(BaseCommand):
             for _ in range(contacts)
         ]
         for contact in registered[: contacts // 4]:
-            services.contact_close(contact_id=contact.pk, rng=rng)
+            services.contact_close(actor=SYSTEM, contact_id=contact.pk, rng=rng)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data loaded: {len(operators)} operators, {len(sources)} sources, "
@@ -86,7 +89,7 @@ class Command(BaseCommand):
             operator = Operator.objects.filter(name=name, user__isnull=True).first()
             if operator and not User.objects.filter(username__iexact=username).exists():
                 services.operator_login_create(
-                    operator_id=operator.pk, username=username, password=password
+                    actor=SYSTEM, operator_id=operator.pk, username=username, password=password
                 )
         usernames = list(
             Operator.objects.filter(
