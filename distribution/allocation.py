@@ -81,6 +81,7 @@ from .models import (
     SettingChange,
     Source,
     SourceOperatorConfig,
+    normalize_identifier,
 )
 from .selectors import operator_loads
 
@@ -373,6 +374,57 @@ def sticky_owner(identifier_key: str, days: int | None, now: datetime) -> int | 
         .values_list("operator_id", flat=True)
         .first()
     )
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the source's rule would do with a contact now (allocation.preview)."""
+
+    operator_id: int | None  # None: queued, or (random mode) a draw among several
+    reason: str  # weighted, balanced, sticky, or "queued" when nobody is eligible
+    candidates: list[Candidate]
+    probability: dict[int, float] | None  # random mode: each candidate's chance
+
+
+def preview(
+    source_id: int, *, lead_identifier: str | None = None, now: datetime | None = None
+) -> Preview:
+    """Who would get the source's next contact now (from this lead, for its sticky owner),
+    and why every other operator would not. Reads only: no lock is taken and nothing is
+    written, so a registration may decide otherwise a moment later. Raises
+    Source.DoesNotExist for an unknown source."""
+    now = now or timezone.now()
+    source = Source.objects.get(pk=source_id)
+    weights, balances = source_configs(source_id)
+    owner = (
+        sticky_owner(normalize_identifier(lead_identifier), source.sticky_days, now)
+        if lead_identifier
+        else None
+    )
+    ids = {pk for pk, _ in weights} | ({owner} if owner else set())
+    operators = {op.pk: op for op in Operator.objects.filter(pk__in=ids)}
+    loads = operator_loads(ids)
+    candidates = candidates_of(operators, loads, now, weights, owner=owner)
+    sticky = any(c.operator_id == owner and c.eligible for c in candidates)
+    if source.mode == RoutingMode.RANDOM and not sticky:
+        eligible = [(c.operator_id, c.weight or 0) for c in candidates if c.eligible]
+        total = sum(weight for _, weight in eligible)
+        chance = dict.fromkeys((c.operator_id for c in candidates), 0.0)
+        chance.update({pk: weight / total for pk, weight in eligible})
+        only = eligible[0][0] if len(eligible) == 1 else None
+        return Preview(only, Reason.WEIGHTED if eligible else "queued", candidates, chance)
+    # The real decision, on an unlocked pool and a copy of the balanced state, never
+    # finished: the same code as a registration's, writing nothing.
+    pool = Pool(
+        operators=operators,
+        loads=loads,
+        now=now,
+        sources=frozenset([source_id]),
+        modes={source_id: source.mode},
+        balances={source_id: dict(balances)},
+    )
+    decision = decide(pool, source_id, weights, owner=owner, rng=system_rng)
+    return Preview(decision.operator_id, decision.reason or "queued", decision.candidates, None)
 
 
 def drain(pool: Pool, weights: dict[int, Weights], *, rng: random.Random) -> int:

@@ -89,6 +89,11 @@ urlpatterns = [
     path("sources/<id:source_id>/settings/", sources.source_settings, name="source_settings"),
     path("sources/<id:source_id>/weights/", sources.source_weight_set, name="source_weight_set"),
     path(
+        "sources/<id:source_id>/route-preview/",
+        sources.source_route_preview,
+        name="source_route_preview",
+    ),
+    path(
         "sources/<id:source_id>/weights/<id:operator_id>/remove/",
         sources.source_weight_remove,
         name="source_weight_remove",

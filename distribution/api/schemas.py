@@ -440,6 +440,39 @@ class FairnessOut(Schema):
     test: FairnessTestOut
 
 
+# --- the dry run -----------------------------------------------------------------
+
+
+class RoutePreviewIn(Input):
+    lead_identifier: Identifier | None = Field(
+        default=None, description="A returning lead: its sticky owner is considered too."
+    )
+
+
+class PreviewCandidateOut(Schema):
+    operator_id: int
+    weight: int | None = Field(description="null: no weight for the source (a sticky owner).")
+    open_contacts: int
+    workload_limit: int
+    eligible: bool
+    why_not: str | None = Field(
+        description="inactive, away, offline, off shift, no weight, "
+        "missed the response time, full; null when eligible."
+    )
+    probability: float | None = Field(
+        default=None, description="Random mode: the chance of this operator; null otherwise."
+    )
+
+
+class RoutePreviewOut(Schema):
+    operator_id: int | None = Field(
+        description="The operator the rule would choose; null when queued, or in random "
+        "mode when several operators share the draw."
+    )
+    reason: Literal["weighted", "balanced", "sticky", "queued"]
+    candidates: list[PreviewCandidateOut]
+
+
 # --- contacts and leads ----------------------------------------------------------
 
 

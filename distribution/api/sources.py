@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Path, Query, Router, Status
 
-from distribution import fairness, selectors, services
+from distribution import allocation, fairness, selectors, services
 from distribution.actors import Actor
 from distribution.models import Source
 
@@ -16,6 +16,8 @@ from .schemas import (
     FairnessParams,
     IdParam,
     PageParams,
+    RoutePreviewIn,
+    RoutePreviewOut,
     SourceCreateIn,
     SourceOut,
     SourcePage,
@@ -112,4 +114,27 @@ def get_fairness(request: HttpRequest, source_id: Path[IdParam], period: Query[F
             "p_value": report.p_value,
             "unlikely_below": fairness.UNLIKELY_P_VALUE,
         },
+    }
+
+
+@router.post(
+    "/{source_id}/route-preview", response={200: RoutePreviewOut, 404: ErrorOut, **WRITE_ERRORS}
+)
+def route_preview(
+    request: HttpRequest, source_id: Path[IdParam], payload: RoutePreviewIn | None = None
+):
+    """Who would get the source's next contact now, and why every other operator would not
+    (with `lead_identifier`, that lead's sticky owner is considered). Changes nothing."""
+    get_object_or_404(Source, pk=source_id)
+    lead = payload.lead_identifier if payload else None
+    preview = allocation.preview(source_id, lead_identifier=lead)
+    chance = preview.probability
+    return {
+        "operator_id": preview.operator_id,
+        "reason": preview.reason,
+        "candidates": [
+            candidate.as_json()
+            | {"probability": None if chance is None else chance[candidate.operator_id]}
+            for candidate in preview.candidates
+        ],
     }

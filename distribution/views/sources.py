@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST, require_safe
 
-from .. import selectors, services
+from .. import allocation, selectors, services
 from ..actors import Actor
 from ..forms import (
     OperatorChoices,
@@ -22,11 +22,12 @@ from ..http import HtmxHttpRequest
 from ..models import Operator, Source
 from ..numbers import parse_id
 from ..permissions import supervisor_required
-from .base import paginate, render_page
+from .base import paginate, render_page, wants_fragment
 from .log_text import ChangeText
 
 LIST_TEMPLATE = "distribution/sources.html"
 DETAIL_TEMPLATE = "distribution/source_detail.html"
+PREVIEW_TEMPLATE = "distribution/_route_preview.html"
 
 
 @dataclass
@@ -107,11 +108,13 @@ def _detail(
     *,
     name_form: SourceNameForm | None = None,
     settings_form: SourceSettingsForm | None = None,
+    preview: dict | None = None,
     status: int = 200,
 ) -> HttpResponse:
     context = _weights_context(source, bound)
     context["name_form"] = name_form or _name_form(source)
     context.update(_settings_context(source, settings_form))
+    context["preview"] = preview
     return render_page(request, DETAIL_TEMPLATE, context, fragment="weights", status=status)
 
 
@@ -263,3 +266,43 @@ def _after_change(request: HtmxHttpRequest, source: Source) -> HttpResponse:
     if request.htmx:
         return _detail(request, source)
     return redirect("distribution:source_detail", source_id=source.pk)
+
+
+@dataclass
+class PreviewRow:
+    name: str
+    candidate: allocation.Candidate
+    probability: float | None
+
+
+def _preview_context(source: Source) -> dict:
+    """The dry run's answer, with each candidate's name."""
+    preview = allocation.preview(source.pk)
+    names = dict(
+        Operator.objects.filter(pk__in=[c.operator_id for c in preview.candidates]).values_list(
+            "pk", "name"
+        )
+    )
+    chance = preview.probability or {}
+    rows = [
+        PreviewRow(names.get(c.operator_id, "?"), c, chance.get(c.operator_id))
+        for c in preview.candidates
+    ]
+    return {
+        "chosen": names.get(preview.operator_id or 0),
+        "reason": preview.reason,
+        "rows": rows,
+        "random": preview.probability is not None,
+    }
+
+
+@require_POST
+@supervisor_required
+def source_route_preview(request: HtmxHttpRequest, source_id: int) -> HttpResponse:
+    """Who would get the next contact now, and why not the others; it writes nothing."""
+    source = get_object_or_404(Source, pk=source_id)
+    preview = _preview_context(source)
+    if not wants_fragment(request):
+        return _detail(request, source, preview=preview)
+    context = {"source": source, "preview": preview}
+    return render_page(request, PREVIEW_TEMPLATE, context, fragment="route_preview")
