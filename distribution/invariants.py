@@ -1,5 +1,5 @@
 """
-The engine's promises (I1-I6 in allocation.py's docstring), checked against the database.
+The engine's promises (I1-I8 in allocation.py's docstring), checked against the database.
 
 Each check returns the violations it found, in words; an empty list means the promise
 holds. The stateful test calls them after every step, the concurrency and load tests at
@@ -13,7 +13,7 @@ would agree with any bug in it.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -22,10 +22,12 @@ from . import shifts
 from .allocation import is_on_shift  # The reading I6 puts to the test.
 from .models import (
     Contact,
+    ContactEvent,
     Lead,
     Operator,
     Presence,
     ShiftHours,
+    Source,
     SourceOperatorConfig,
     normalize_identifier,
 )
@@ -39,7 +41,7 @@ class _World:
     operators: dict[int, Operator]
     loads: dict[int, int]
     hours: dict[int, list[shifts.Hours]]
-    weights: dict[int, set[int]]  # source id -> operator ids with a weight
+    weights: dict[int, dict[int, int]]  # source id -> {operator id: weight}
 
     @classmethod
     def read(cls) -> "_World":
@@ -56,11 +58,11 @@ class _World:
             "operator_id", "weekday", "start", "end"
         ):
             hours.setdefault(operator_id, []).append((weekday, start, end))
-        weights: dict[int, set[int]] = {}
-        for source_id, operator_id in SourceOperatorConfig.objects.values_list(
-            "source_id", "operator_id"
+        weights: dict[int, dict[int, int]] = {}
+        for source_id, operator_id, weight in SourceOperatorConfig.objects.values_list(
+            "source_id", "operator_id", "weight"
         ):
-            weights.setdefault(source_id, set()).add(operator_id)
+            weights.setdefault(source_id, {})[operator_id] = weight
         return cls(timezone.now(), operators, loads, hours, weights)
 
     def on_shift(self, operator: Operator) -> bool:
@@ -86,9 +88,9 @@ def assignment_violations(
     contact_ids: Iterable[int], *, manual: Iterable[int] = (), world: _World | None = None
 ) -> list[str]:
     """I1 for contacts that were just given an operator: it accepts contacts (active,
-    available, on shift by its hours), has a weight for the contact's source (not needed
-    for a manual reassignment, listed in `manual`) and holds no more than its limit now
-    that it has the contact."""
+    available, on shift by its hours), has a weight for the contact's source and did not
+    miss the contact's response time before (neither needed for a manual reassignment,
+    listed in `manual`), and holds no more than its limit now that it has the contact."""
     manual = set(manual)
     contacts = list(Contact.objects.filter(pk__in=list(contact_ids), operator__isnull=False))
     if not contacts:
@@ -98,13 +100,15 @@ def assignment_violations(
     for contact in contacts:
         operator = world.operators[contact.operator_id or 0]  # Assigned: filtered above.
         load = world.loads.get(operator.pk, 0)
-        weighted = operator.pk in world.weights.get(contact.source_id, set())
+        weighted = operator.pk in world.weights.get(contact.source_id, {})
+        missed = operator.pk in contact.missed_by and contact.pk not in manual
         problems = [
             world.why_not(operator) or "",
             f"holds {load} > its limit {operator.workload_limit}"
             if load > operator.workload_limit
             else "",
             "has no weight for its source" if not (weighted or contact.pk in manual) else "",
+            "had missed its response time" if missed else "",
         ]
         violations += [
             f"I1: contact {contact.pk} went to {operator}, which {problem}"
@@ -115,20 +119,21 @@ def assignment_violations(
 
 
 def queue_violations(world: _World | None = None) -> list[str]:
-    """I2: no source has a queued contact while an operator eligible for it has room."""
-    queued = set(
+    """I2: no contact waits in the queue while an operator eligible for its source, and
+    that did not miss its response time, has room."""
+    queued = list(
         Contact.objects.filter(status=Contact.Status.OPEN, operator__isnull=True).values_list(
-            "source_id", flat=True
+            "pk", "source_id", "missed_by"
         )
     )
     if not queued:
         return []
     world = world or _World.read()
     return [
-        f"I2: a contact of source {source_id} waits while {world.operators[pk]} has room"
-        for source_id in sorted(queued)
-        for pk in sorted(world.weights.get(source_id, set()))
-        if world.has_room(world.operators[pk])
+        f"I2: contact {pk} of source {source_id} waits while {world.operators[op]} has room"
+        for pk, source_id, missed_by in queued
+        for op in sorted(world.weights.get(source_id, {}))
+        if op not in missed_by and world.has_room(world.operators[op])
     ]
 
 
@@ -216,3 +221,86 @@ def step_violations(
         + registration_violations(answered)
         + shift_violations(world)
     )
+
+
+AUTOMATIC = {"weighted", "balanced", "sticky", "drained"}
+REFUSALS = {"inactive", "away", "offline", "off shift"}
+
+
+def decision_violations(
+    changed: Iterable[int], *, after_event: int, world: _World | None = None
+) -> list[str]:
+    """I7, for one step: every contact whose operator changed to another one has exactly
+    one new `assigned` or `reassigned` event naming it; and every automatic decision logged
+    in the step (events after `after_event`) shows its candidates as the rows say they
+    are: each one's weight and limit, and why it was passed over (its own state first,
+    then no weight, then a missed response time, then no room by its recorded load); the
+    chosen operator eligible, a queued contact's candidates all not."""
+    world = world or _World.read()
+    new = list(ContactEvent.objects.filter(pk__gt=after_event).order_by("pk"))
+    violations = []
+    current = dict(Contact.objects.filter(pk__in=list(changed)).values_list("pk", "operator_id"))
+    for contact_id, operator_id in current.items():
+        moves = [
+            e for e in new if e.contact_id == contact_id and e.kind in ("assigned", "reassigned")
+        ]
+        if operator_id is not None and [e.operator_id for e in moves] != [operator_id]:
+            violations.append(
+                f"I7: contact {contact_id} went to operator {operator_id} with the events "
+                f"{[(e.kind, e.operator_id) for e in moves]}"
+            )
+    decided = [e for e in new if e.reason in AUTOMATIC or e.kind == "queued"]
+    contacts = {c.pk: c for c in Contact.objects.filter(pk__in=[e.contact_id for e in decided])}
+    for event in decided:
+        contact = contacts[event.contact_id]
+        violations += _candidate_violations(event, contact, world)
+    return violations
+
+
+def _candidate_violations(event: ContactEvent, contact: Contact, world: _World) -> list[str]:
+    weights = world.weights.get(contact.source_id, {})
+    seen = {c["operator_id"]: c for c in event.candidates}
+    where = f"I7: {event.kind} event {event.pk} of contact {contact.pk}"
+    violations = []
+    if event.reason != "drained" and not set(weights) <= set(seen):
+        violations.append(f"{where} leaves out weighted operators")
+    if event.kind == "queued" and any(c["eligible"] for c in event.candidates):
+        violations.append(f"{where} queued it beside an eligible operator")
+    if event.operator_id is not None and not seen.get(event.operator_id, {}).get("eligible"):
+        violations.append(f"{where} chose an operator it did not show eligible")
+    for operator_id, candidate in seen.items():
+        operator = world.operators[operator_id]
+        refusal = (world.why_not(operator) or "").removeprefix("is ") or None
+        expected = (
+            refusal
+            or ("no weight" if operator_id not in weights else None)
+            or ("missed the response time" if operator_id in contact.missed_by else None)
+            or ("full" if candidate["open_contacts"] >= operator.workload_limit else None)
+        )
+        facts = (candidate["weight"], candidate["workload_limit"], candidate["eligible"])
+        if candidate["why_not"] != expected or facts != (
+            weights.get(operator_id),
+            operator.workload_limit,
+            expected is None,
+        ):
+            violations.append(f"{where} shows {operator} as {candidate}, the rows say {expected!r}")
+    return violations
+
+
+def response_violations(world: _World | None = None) -> list[str]:
+    """I8, right after the worker's tick: no open contact waits past its source's
+    response time with its operator not having responded."""
+    now = (world or _World.read()).now
+    violations = []
+    for source_id, minutes in Source.objects.filter(response_minutes__isnull=False).values_list(
+        "pk", "response_minutes"
+    ):
+        late = Contact.objects.filter(
+            source_id=source_id,
+            status=Contact.Status.OPEN,
+            operator__isnull=False,
+            responded_at__isnull=True,
+            assigned_at__lte=now - timedelta(minutes=minutes or 0),
+        ).values_list("pk", flat=True)
+        violations += [f"I8: contact {pk} waits past its response time" for pk in late]
+    return violations

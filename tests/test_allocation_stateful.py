@@ -1,15 +1,17 @@
 """
-The engine against its invariants (I1-I5, allocation.py), by a model-based stateful test.
+The engine against its invariants (I1-I8, allocation.py), by a model-based stateful test.
 
 Hypothesis drives the services with random sequences of every write the product has:
-operators and sources created, weights set and removed, contacts registered (the same
-customers spelled in other cases and spacing), closed (with outcomes), responded to and
-reassigned, reopened, returned to the queue (one by one and in bulk), operators switched
-on and off, limits raised and lowered, presence changed
-(with and without returning open contacts to the queue), working hours set in several
-time zones, the clock moved (followed by the worker's tick), the safety sweep. After
-every step the database is checked: I1 for each contact that got an operator in that
-step, I2-I6 for everything.
+operators and sources created, weights set and removed, sources' routing settings (mode,
+sticky days, response time), contacts registered (the same customers spelled in other
+cases and spacing), closed (with outcomes), responded to and reassigned, reopened,
+returned to the queue (one by one and in bulk), operators switched on and off, limits
+raised and lowered, presence changed (with and without returning open contacts to the
+queue), working hours set in several time zones, the clock moved (followed by the
+worker's tick, which also takes back contacts not responded to in time), the safety
+sweep. After every step the database is checked: I1 for each contact that got an
+operator in that step, I2-I6 for everything, I7 for the step's decisions (one event per
+contact that changed hands, candidates as the rows say), and I8 after a tick.
 
 A failing run prints the steps that led to it, as Python calls to replay, and a
 @reproduce_failure line that replays it exactly.
@@ -38,7 +40,7 @@ from hypothesis.stateful import (
 
 from distribution import allocation, invariants, services
 from distribution.management.commands.run_worker import tick as worker_tick
-from distribution.models import Contact, Operator, Presence, Source
+from distribution.models import Contact, ContactEvent, Operator, Presence, RoutingMode, Source
 
 pytestmark = pytest.mark.django_db
 
@@ -101,6 +103,8 @@ class Engine(RuleBasedStateMachine):
         # Contacts given an operator in the last step even if it is the one they had
         # (a reopen, a return to the queue): I1 is checked for them too.
         self.touched: set[int] = set()
+        self.last_event = 0  # the newest decision-log entry before this step
+        self.ticked = False  # the worker ticked in this step (I8 holds right after)
 
     def teardown(self) -> None:
         self._clock.stop()
@@ -233,11 +237,26 @@ class Engine(RuleBasedStateMachine):
             operator_id=operator, time_zone=zone, hours=hours, rng=self.rng
         )
 
-    @rule(minutes=st.sampled_from([1, 29, 60, 7 * 60, 13 * 60]))
+    @rule(minutes=st.sampled_from([1, 5, 10, 29, 60, 7 * 60, 13 * 60]))
     def time_passes(self, minutes):
         """The clock moves on and the worker ticks, as it does every few seconds."""
         self.clock.shift(timedelta(minutes=minutes))
         worker_tick()
+        self.ticked = True
+
+    # The routing settings are set on the row: their service (with its log) is the
+    # source page's; the engine reads them at every decision.
+    @rule(source=sources, mode=st.sampled_from(RoutingMode.values))
+    def set_mode(self, source, mode):
+        Source.objects.filter(pk=source).update(mode=mode)
+
+    @rule(source=sources, days=st.none() | st.sampled_from([1, 7]))
+    def set_sticky_days(self, source, days):
+        Source.objects.filter(pk=source).update(sticky_days=days)
+
+    @rule(source=sources, minutes=st.none() | st.sampled_from([5, 30]))
+    def set_response_minutes(self, source, minutes):
+        Source.objects.filter(pk=source).update(response_minutes=minutes)
 
     @rule(operator=operators)
     def close_one_of(self, operator):
@@ -298,9 +317,17 @@ class Engine(RuleBasedStateMachine):
             if op is not None and (self.assignments.get(pk) != op or pk in self.touched)
         ]
         violations = invariants.step_violations(given, manual=self.manual, answered=self.answered)
+        changed = [pk for pk, op in now.items() if self.assignments.get(pk) != op]
+        violations += invariants.decision_violations(changed, after_event=self.last_event)
+        if self.ticked:
+            violations += invariants.response_violations()
         self.assignments = now
         self.manual = set()
         self.touched = set()
+        self.ticked = False
+        self.last_event = (
+            ContactEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        )
         assert violations == []
 
 
