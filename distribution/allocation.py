@@ -4,15 +4,28 @@ weighted draw, and the drain of the queue. services.py holds the use cases (regi
 close, reassign, change an operator or a source's weights) and calls this module for
 every decision about who gets what; nothing else assigns a contact.
 
-The rules (docs/rules.md):
+The rules (docs/distribution.md):
 
 * An operator *accepts contacts* when it is active, available (presence) and on shift
   (its weekly working hours, if it has any, include the moment). Its *room* is its limit
   minus its load (open contacts) when it accepts contacts, and 0 otherwise, never below 0.
-* For a contact of source S the *eligible* operators are those with a weight for S and
-  room > 0; one is drawn with probability weight / sum of eligible weights.
+* For a contact of source S the *eligible* operators are those with a weight for S, room
+  > 0, and not in the contact's missed_by (they let it wait past S's response time).
+  Among them the source's mode decides: `random` draws one with probability weight / sum
+  of eligible weights; `balanced` runs one step of the smooth weighted round robin
+  (smooth_pick) over the eligible operators' balances, ties to the lowest id; operators
+  not eligible keep their balance frozen, and a new weight set resets the source's.
+* Sticky: at registration, with S.sticky_days set, the operator of the lead's latest
+  assigned contact (any source) created within that many days gets it, if it is eligible
+  for S now; otherwise the mode decides.
 * Whenever room appears, queued contacts that can now be assigned are, oldest first, by
-  the same rule, in the transaction that made the room.
+  the same rule (reason "drained"), in the transaction that made the room.
+* Response time: the worker takes back every open contact not responded to within S's
+  response_minutes of its assignment, adds its operator to missed_by and routes it again
+  by the rule (queued, in its original place, when nobody is left).
+* Every decision is logged (decision_log.record, in the deciding transaction) with every
+  operator it considered and why each was passed over: its own state (refusal), then
+  "no weight", then "missed the response time", then "full".
 
 Room is derived from the locked operator row and its load every time it is asked for
 (Pool.room); nothing adds a freed slot to a counter. That is what keeps a close on an
@@ -21,12 +34,12 @@ inactive operator, or on one still over a lowered limit, from handing it the que
 The invariants (checked after every step of the stateful test, see invariants.py):
 
 * I1  A contact is only ever assigned to an operator that, at that moment, accepts
-      contacts (active, available, on shift), has a weight for the contact's source, and
-      holds fewer open contacts than its limit. A manual reassignment needs the same
-      except the weight.
-* I2  When no transaction is running, no source has a queued contact while an operator
-      eligible for that source has room (for room that time brings, a shift that starts,
-      once the worker has ticked).
+      contacts (active, available, on shift), has a weight for the contact's source,
+      is not in the contact's missed_by, and holds fewer open contacts than its limit.
+      A manual reassignment needs the same except the weight and missed_by.
+* I2  When no transaction is running, no contact waits in the queue while an operator
+      eligible for its source, and not in its missed_by, has room (for room that time
+      brings, a shift that starts, once the worker has ticked).
 * I3  One lead per identifier key (models.normalize_identifier): a phone number's E.164
       form ("+44 7700 918827" and "0044 7700 918827" are one lead), otherwise the
       trimmed, case-folded identifier.
@@ -35,6 +48,12 @@ The invariants (checked after every step of the stateful test, see invariants.py
 * I5  Every registration that was answered is stored, exactly once.
 * I6  The engine's reading of whether an operator is on shift (is_on_shift) agrees with
       its working hours at that moment, given the worker ticks at least once per range.
+* I7  Every change of a contact's operator writes exactly one `assigned` or `reassigned`
+      event naming the new operator; every automatic decision's candidates show each
+      operator's weight, limit and why it was passed over as the rows say, the chosen one
+      eligible and a queued contact's candidates all not.
+* I8  Once the worker has ticked, no open contact waits past its source's response time
+      with no response.
 
 Lock order. On SQLite every transaction begins IMMEDIATE (see settings), so writers run
 one at a time and these locks are no-ops. On PostgreSQL they are taken, always in this
@@ -44,7 +63,15 @@ order, so that two transactions never wait for each other in a cycle:
         ->  queued contact rows (SKIP LOCKED)  ->  new lead row
 
 A transaction that holds operator locks never waits for a contact lock (it skips locked
-queued contacts), which is what keeps the order acyclic.
+queued contacts), which is what keeps the order acyclic. The balanced state
+(SourceOperatorConfig.balance) is part of the source row's lock: every decision among
+several operators runs under the source's lock (a registration, drain_source, a weight
+change, a requeue, which locks the sources of the operator's contacts, and a time-out),
+and Pool.balanced_pick asserts it. A drain onto the one operator whose room appeared
+(a close, a limit, presence, a shift) decides among one, which moves no balance (a round
+robin step over one operator leaves its balance where it was), so it needs no source lock.
+A time-out locks its contact (SKIP LOCKED: another worker has it), then the source, then
+the operators, and re-reads its conditions under those locks.
 
 Why I2 holds. Every write keeps "no queued contact could be assigned" true when it
 commits. Room that appears on operator X (a close, a reassignment away, an activation, a
