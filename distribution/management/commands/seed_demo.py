@@ -3,21 +3,29 @@ logins for some of the operators (only for a demo: see DEMO_OPERATOR_PASSWORD)."
 
 import os
 import random
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from distribution import services
 from distribution.actors import SYSTEM
-from distribution.models import Operator, Source
+from distribution.models import Contact, ContactEvent, Operator, Source
 
 OPERATORS = [("Alice Martin", 5), ("Bruno Costa", 3), ("Chen Wei", 4), ("Dana Novak", 2)]
 SOURCES = {
     "Telegram bot": {"Alice Martin": 3, "Bruno Costa": 1, "Chen Wei": 2},
     "Website form": {"Alice Martin": 1, "Chen Wei": 1, "Dana Novak": 2},
     "Facebook ads": {"Bruno Costa": 2, "Dana Novak": 1},
+}
+# Routing settings that show each policy at work (docs/distribution.md).
+ROUTING = {
+    "Telegram bot": {"mode": "balanced"},
+    "Website form": {"sticky_days": 30},
+    "Facebook ads": {"response_minutes": 15},
 }
 # Demo operators that get a login: {operator name: user name}.
 DEMO_LOGINS = {"Alice Martin": "alice", "Bruno Costa": "bruno", "Chen Wei": "chen"}
@@ -54,6 +62,8 @@ class Command(BaseCommand):
                 source_id=source.pk,
                 weights=[(operators[name].pk, weight) for name, weight in weights.items()],
             )
+            # Set on the row: demo data's settings are no supervisor's change to log.
+            Source.objects.filter(pk=source.pk).update(**ROUTING.get(source_name, {}))
             sources.append(source)
         registered = [
             services.contact_register(
@@ -67,12 +77,30 @@ class Command(BaseCommand):
         ]
         for contact in registered[: contacts // 4]:
             services.contact_close(actor=SYSTEM, contact_id=contact.pk, rng=rng)
+        self._time_out_one(rng)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data loaded: {len(operators)} operators, {len(sources)} sources, "
                 f"{contacts} contacts."
             )
         )
+
+    def _time_out_one(self, rng: random.Random) -> None:
+        """One contact of the source with a response time waited 20 minutes unanswered
+        (moved back in time), and the worker took it back: a timed-out contact in the log."""
+        late = (
+            Contact.objects.filter(
+                source__response_minutes__isnull=False, status="open", operator__isnull=False
+            )
+            .order_by("created_at", "id")
+            .first()
+        )
+        if late is None:
+            return
+        earlier = timezone.now() - timedelta(minutes=20)
+        Contact.objects.filter(pk=late.pk).update(created_at=earlier, assigned_at=earlier)
+        ContactEvent.objects.filter(contact=late).update(at=earlier)
+        services.contacts_time_out(rng=rng, actor=SYSTEM)
 
     def _logins(self) -> None:
         """Give the demo operators a login if they have none; say how to log in as one."""
