@@ -205,7 +205,8 @@ def test_every_operation_documents_401_and_each_error_it_can_answer(client, db):
         for path, methods in document["paths"].items()
         for method, operation in methods.items()
     ]
-    assert len(operations) == 22  # With POST /api/contacts/{id}/reopen.
+    # With POST /api/contacts/{id}/reopen and POST /api/sources/{id}/route-preview.
+    assert len(operations) == 23
     for path, method, operation in operations:
         codes = set(operation["responses"])
         assert "401" in codes, (method, path)

@@ -22,7 +22,7 @@ SOURCES = {
     "Facebook ads": {"Bruno Costa": 2, "Dana Novak": 1},
 }
 # Routing settings that show each policy at work (docs/distribution.md).
-ROUTING = {
+ROUTING: dict[str, dict[str, object]] = {
     "Telegram bot": {"mode": "balanced"},
     "Website form": {"sticky_days": 30},
     "Facebook ads": {"response_minutes": 15},
