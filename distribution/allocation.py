@@ -308,7 +308,8 @@ class Pool:
 
     def finish(self, events: Iterable[ContactEvent | SettingChange] = ()) -> None:
         """Write what the decisions left: moved balances (one UPDATE per source) and the
-        log, the pool's events and `events`, in one INSERT."""
+        log in one INSERT: `events` (the caller's own: a close, a reassignment) first, then
+        the pool's (the drain's decisions that followed it)."""
         for source_id in sorted(self.moved):
             state = self.balances[source_id]
             SourceOperatorConfig.objects.filter(source_id=source_id, operator_id__in=state).update(
@@ -318,7 +319,7 @@ class Pool:
                 )
             )
         self.moved.clear()
-        decision_log.record([*self.events, *events])
+        decision_log.record([*events, *self.events])
         self.events.clear()
 
 
