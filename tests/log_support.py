@@ -17,10 +17,15 @@ BOSS = Actor(ActorType.SUPERVISOR, "boss")
 START = timezone.make_aware(datetime(2026, 3, 2, 9, 0))
 
 
-def log_story(contact: Contact, chosen: Operator, passed: Operator, *, start=START) -> None:
+def log_story(
+    contact: Contact, chosen: Operator, passed: Operator, *, start=START, replace: bool = True
+) -> None:
     """Registered, assigned by weight (with `passed` full), then reassigned by hand and
-    closed: four events of `contact`, a minute apart from `start`."""
+    closed: four events of `contact`, a minute apart from `start`, in place of those it
+    has (its registration's), or after them without `replace`."""
     minute = timedelta(minutes=1)
+    if replace:
+        ContactEvent.objects.filter(contact=contact).delete()
     decision_log.record(
         [
             decision_log.contact_event(contact.pk, "registered", actor=SYSTEM, at=start),

@@ -325,7 +325,9 @@ def test_reopening_an_open_contact_is_a_422_said_in_its_row(supervisor_client, t
     response = supervisor_client.post(reopen_url(two_sources["to_bob"]), **HTMX)
     assert response.status_code == 422
     assert "only a closed contact can be reopened" in response.content.decode()
-    assert not Contact.objects.get(pk=two_sources["to_bob"].pk).events.exists()
+    assert (
+        not Contact.objects.get(pk=two_sources["to_bob"].pk).events.filter(kind="reopened").exists()
+    )
 
 
 def test_reopening_without_javascript_redirects_and_an_unknown_contact_is_404(
