@@ -482,7 +482,7 @@ class Week:
 
     def plan(self, arrivals: list[Arrival]) -> None:
         for arrival in arrivals:
-            self.at(arrival.at, lambda arrival=arrival: self._register(arrival))
+            self.at(arrival.at, partial(self._register, arrival))
         start = self.end - timedelta(days=DAYS)
         # Mid-week, Dana's limit is raised: her queue drains to her at once.
         self.at(
