@@ -336,25 +336,29 @@ def _kind(identifier: str) -> str:
 
 def arrivals(rng: random.Random, n: int, end: datetime) -> list[Arrival]:
     """The week's contacts, oldest first: a quarter from customers writing in again (most
-    through the source they used before), and, last, one that nobody will answer."""
+    through the source they used before, at most four times in the week), and, last, one
+    that nobody will answer."""
     people = People(rng)
-    seen: list[tuple[str, str, DemoSource]] = []  # (identifier, name, last source)
+    # (identifier, name, last source, contacts so far), the latest customer last.
+    seen: list[tuple[str, str, DemoSource, int]] = []
     shares = [source.share for source in SOURCES]
     result = []
     for at in _arrival_times(rng, n - 1, end - timedelta(days=DAYS), end - timedelta(hours=1)):
-        if seen and rng.random() < 0.25:
-            index = rng.randrange(len(seen))
-            identifier, name, source = seen[index]
+        # Customers write again within days: one of the latest few dozen.
+        again = [i for i in range(max(0, len(seen) - 60), len(seen)) if seen[i][3] < 4]
+        if again and rng.random() < 0.25:
+            index = rng.choice(again)
+            identifier, name, source, count = seen[index]
             fits = [s for s in SOURCES if _kind(identifier) in s.identifiers]
             if rng.random() > 0.7:
                 source = rng.choice(fits)
-            seen[index] = (identifier, name, source)
+            seen[index] = (identifier, name, source, count + 1)
             # A returning customer's name is already known.
             name_given = ""
         else:
             source = rng.choices(SOURCES, weights=shares)[0]
             identifier, name = people.new(rng.choice(source.identifiers))
-            seen.append((identifier, name, source))
+            seen.append((identifier, name, source, 1))
             name_given = name if rng.random() < 0.7 else ""
         result.append(Arrival(at, source, identifier, name_given, rng.choice(source.messages)))
     timed = next(s for s in SOURCES if s.response_minutes)
@@ -414,15 +418,13 @@ class Week:
         slow = operator_id == self.operators["Hugo Lambert"].pk
         if source.response_minutes:
             respond_in = timedelta(minutes=rng.uniform(2, 0.8 * source.response_minutes))
-        elif rng.random() < 0.03:
-            return  # Still waiting for its first answer.
         else:
             respond_in = timedelta(
                 minutes=rng.choice([3, 8, 15, 25, 40, 90]) * rng.uniform(0.5, 1.5)
             )
         self.at(moment + respond_in, lambda: self._respond(pk, operator_id), assigns=False)
-        if rng.random() < 0.05:
-            return  # Answered, still open.
+        if rng.random() < 0.03:
+            return  # Answered, still open: the customer has not decided yet.
         if slow:
             close_in = timedelta(hours=rng.uniform(30, 60))
         elif rng.random() < 0.7:
