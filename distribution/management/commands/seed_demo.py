@@ -470,8 +470,9 @@ class Week:
         for spec in SOURCES:
             self.timeline.mark(moment + timedelta(minutes=10))
             source = services.source_create(name=spec.name)
-            # No service sets a source's routing settings yet: written here directly, as
-            # a supervisor would in the admin. They take effect from the first contact.
+            # No service sets a source's routing settings on main yet (the routing-policies
+            # work adds one, which logs the change): written here directly, before the
+            # source's first contact, so nothing is routed under other settings.
             Source.objects.filter(pk=source.pk).update(
                 mode=spec.mode, sticky_days=spec.sticky_days, response_minutes=spec.response_minutes
             )
