@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Count, Q
 from django.test import override_settings
@@ -191,3 +191,13 @@ def test_the_timeline_keeps_the_order_of_what_it_moves():
     assert placed[0] == start + timedelta(seconds=40)
     assert start + timedelta(minutes=30) < placed[-1] <= start + timedelta(minutes=32)
     assert timeline.place(None) is None
+
+
+@pytest.mark.parametrize("contacts", ["0", "1", "-5", "5001"])
+def test_a_week_of_too_few_or_too_many_contacts_is_refused_and_nothing_is_written(contacts):
+    before = (Operator.objects.count(), Contact.objects.count())
+
+    with pytest.raises(CommandError, match="--contacts must be between 2 and 5000"):
+        call_command("seed_demo", "--contacts", contacts, stdout=StringIO())
+
+    assert (Operator.objects.count(), Contact.objects.count()) == before

@@ -24,7 +24,7 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -45,6 +45,8 @@ STORY_SEED = 2026
 ENGINE_SEED = 2027
 DAYS = 7
 CONTACTS = 350
+# The last one is the unanswered contact; more than a few thousand is not a demo.
+MIN_CONTACTS, MAX_CONTACTS = 2, 5000
 
 # (name, workload limit)
 OPERATORS = [
@@ -532,9 +534,16 @@ class Command(BaseCommand):
     help = "Load demo data once. Does nothing when operators or sources already exist."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--contacts", type=int, default=CONTACTS)
+        parser.add_argument(
+            "--contacts",
+            type=int,
+            default=CONTACTS,
+            help=f"How many contacts the week has (default {CONTACTS}).",
+        )
 
     def handle(self, *args, contacts: int, **options) -> None:
+        if not MIN_CONTACTS <= contacts <= MAX_CONTACTS:
+            raise CommandError(f"--contacts must be between {MIN_CONTACTS} and {MAX_CONTACTS}.")
         if Operator.objects.exists() or Source.objects.exists():
             self.stdout.write("Demo data skipped: the database already has operators or sources.")
         else:
@@ -547,7 +556,7 @@ class Command(BaseCommand):
         story = random.Random(STORY_SEED)
         week = Week(story=story, engine=random.Random(ENGINE_SEED), end=end)
         week.set_up(end - timedelta(days=DAYS + 1))
-        week.plan(arrivals(story, max(contacts, 2), end))
+        week.plan(arrivals(story, contacts, end))
         week.run()
         backdate(week.timeline)
         timed_out = time_out_unanswered()
