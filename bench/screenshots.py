@@ -101,12 +101,16 @@ def _supervisor_pages() -> list[tuple[str, str]]:
     ]
     operator = Operator.objects.filter(hours__isnull=False).order_by("name").first()
     if operator:
+        pages.append(("operator-detail", _url("distribution:operator_detail", operator.pk)))
         pages.append(("operator-schedule", _url("distribution:operator_schedule", operator.pk)))
     # The source with routing settings worth seeing: the balanced one, else the first.
-    source = Source.objects.order_by("-mode", "name").first()
+    source = Source.objects.order_by("mode", "name").first()
     if source:
         pages.append(("source-detail", _url("distribution:source_detail", source.pk)))
-        pages.append(("source-fairness", _url("distribution:source_fairness", source.pk)))
+    # Fairness where there is most to judge: the source with the most contacts.
+    busiest = Source.objects.annotate(n=Count("contacts")).order_by("-n", "name").first()
+    if busiest:
+        pages.append(("source-fairness", _url("distribution:source_fairness", busiest.pk)))
     # The contact with the longest story in the log (a timed-out one, once there is one).
     contact = (
         Contact.objects.annotate(
