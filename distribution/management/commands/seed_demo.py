@@ -520,12 +520,15 @@ class Week:
             )
 
 
-def time_out_unanswered() -> int:
-    """The worker's response-time step: contacts nobody answered within their source's
-    response time are routed again (the timed-out contact of the decision log).
+def time_out_unanswered(rng: random.Random) -> int:
+    """The worker's response-time step, run once the week is in place: the contact nobody
+    answered (Arrival.unanswered, an hour old on a source with a 30-minute response time)
+    is taken back and routed again, and the decision log shows it timed out.
 
-    Not on main yet (the routing-policies work adds it to the worker): until then the
-    unanswered contact simply waits, and the worker times it out once it can.
+    The step is not on main yet: the routing-policies work adds it as
+    services.contacts_time_out(rng=, actor=). Until then this returns 0, the contact
+    waits unanswered, and the worker of `make run` times it out on its first tick once the
+    step exists. When it lands, this body is `return services.contacts_time_out(rng=rng)`.
     """
     return 0
 
@@ -559,7 +562,7 @@ class Command(BaseCommand):
         week.plan(arrivals(story, contacts, end))
         week.run()
         backdate(week.timeline)
-        timed_out = time_out_unanswered()
+        timed_out = time_out_unanswered(week.engine)
         queued = Contact.objects.filter(status=Contact.Status.OPEN, operator__isnull=True).count()
         self.stdout.write(
             self.style.SUCCESS(
