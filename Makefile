@@ -50,7 +50,7 @@ lint: install
 bench: setup
 	$(BIN)/python -m bench
 
-screenshots: setup
+screenshots: install
 	$(BIN)/python -m bench.screenshots
 
 clean:

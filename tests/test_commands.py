@@ -20,10 +20,10 @@ def run(*args) -> str:
 
 
 def test_seed_demo_loads_data_once():
-    run("seed_demo")
+    run("seed_demo", "--contacts", "40")
     counts = (Operator.objects.count(), Source.objects.count(), Contact.objects.count())
 
-    output = run("seed_demo")
+    output = run("seed_demo", "--contacts", "40")
 
     assert counts[0] >= 3 and counts[1] >= 2 and counts[2] >= 10
     assert (Operator.objects.count(), Source.objects.count(), Contact.objects.count()) == counts
@@ -31,7 +31,7 @@ def test_seed_demo_loads_data_once():
 
 
 def test_seed_demo_respects_limits_and_leaves_no_assignable_queue():
-    run("seed_demo")
+    run("seed_demo", "--contacts", "40")
 
     for op in Operator.objects.all():
         assert op.contacts.filter(status="open").count() <= op.workload_limit
