@@ -1,0 +1,65 @@
+/*
+ * Where the keyboard focus goes after htmx swaps part of a page in place.
+ *
+ * When the element that had the focus (the button just pressed, the field just sent) is
+ * replaced, the browser drops the focus to <body>, and a keyboard or screen-reader user is
+ * thrown back to the top of the page. So, when the focus was inside what htmx replaces:
+ *   1. the first field with an error (aria-invalid) in the new content takes it;
+ *   2. otherwise the changed row (the <tr>, <article> or <li> with an id that the request came
+ *      from, found again by its id), unless the focus is already inside it;
+ *   3. otherwise, if the focus was lost, the swapped region itself.
+ * A swap that did not touch the focused element (a list refreshed while one types in its
+ * search box, a filter changed) leaves the focus where it is.
+ * Loaded from base.html; no inline code (the Content-Security-Policy forbids it).
+ */
+(function () {
+  "use strict";
+
+  var ROW = "tr[id], article[id], li[id]";
+  var pending = null;
+
+  function focusable(el) {
+    if (!el.matches("a[href], button, input, select, textarea, summary, [tabindex]")) {
+      el.setAttribute("tabindex", "-1");
+    }
+    return el;
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail;
+    var target = detail.target;
+    if (!detail.shouldSwap || !target) return;
+    var active = document.activeElement;
+    var hadFocus = !active || active === document.body || target.contains(active);
+    if (!hadFocus) {
+      pending = null;
+      return;
+    }
+    var source = detail.requestConfig && detail.requestConfig.elt;
+    var row = source && source.closest ? source.closest(ROW) : null;
+    if (row && !target.contains(row) && row !== target) row = null;
+    pending = { target: target, targetId: target.id || "", rowId: row ? row.id : "" };
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var state = pending;
+    pending = null;
+    if (!state) return;
+    var region = state.target.isConnected
+      ? state.target
+      : state.targetId && document.getElementById(state.targetId);
+    if (!region) return;
+    var active = document.activeElement;
+    var invalid = region.querySelector('[aria-invalid="true"]');
+    if (invalid) {
+      invalid.focus();
+      return;
+    }
+    var row = state.rowId && document.getElementById(state.rowId);
+    if (row) {
+      if (!row.contains(active)) focusable(row).focus();
+      return;
+    }
+    if (!active || active === document.body) focusable(region).focus();
+  });
+})();
