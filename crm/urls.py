@@ -25,7 +25,6 @@ account_urls = [
 ]
 
 
-
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico whatever the page links: send them to the SVG icon."""
     return redirect(static("favicon.svg"))

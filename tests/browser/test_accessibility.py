@@ -26,7 +26,9 @@ AXE_RUN = """async () => {
   const lines = [];
   for (const v of result.violations) {
     if (v.impact !== 'serious' && v.impact !== 'critical') continue;
-    for (const node of v.nodes) lines.push(`${v.id} (${v.impact}) ${node.target.join(' ')}: ${v.help}`);
+    for (const node of v.nodes) {
+      lines.push(`${v.id} (${v.impact}) ${node.target.join(' ')}: ${v.help}`);
+    }
   }
   return lines;
 }"""
@@ -34,10 +36,12 @@ AXE_RUN = """async () => {
 # Every aria-describedby (and aria-labelledby, aria-controls) id that names nothing on the page.
 MISSING_IDS = """() => {
   const missing = [];
-  for (const attr of ['aria-describedby', 'aria-labelledby', 'aria-controls', 'aria-errormessage']) {
+  const attrs = ['aria-describedby', 'aria-labelledby', 'aria-controls', 'aria-errormessage'];
+  for (const attr of attrs) {
     for (const el of document.querySelectorAll(`[${attr}]`)) {
       for (const id of el.getAttribute(attr).split(/\\s+/).filter(Boolean)) {
-        if (!document.getElementById(id)) missing.push(`${el.tagName.toLowerCase()}#${el.id} ${attr}=${id}`);
+        if (document.getElementById(id)) continue;
+        missing.push(`${el.tagName.toLowerCase()}#${el.id} ${attr}=${id}`);
       }
     }
   }
@@ -70,7 +74,8 @@ SMALL_TARGETS = """(touch) => {
     }
     if (box.width < touch - 0.5 || box.height < touch - 0.5) {
       const name = (el.innerText || el.value || el.name || el.id || '').trim().slice(0, 30);
-      small.push(`${el.tagName.toLowerCase()} "${name}" ${Math.round(box.width)}x${Math.round(box.height)}`);
+      const size = `${Math.round(box.width)}x${Math.round(box.height)}`;
+      small.push(`${el.tagName.toLowerCase()} "${name}" ${size}`);
     }
   }
   return small;
@@ -141,14 +146,19 @@ def test_no_page_has_a_serious_or_critical_axe_finding(browser, live_server, wor
     anonymous = Browsing(browser, live_server.url, viewport)
     found = check_pages(anonymous, ["/accounts/login/"], AXE_RUN)
     log_in_through_the_form(anonymous, "ann", OPERATOR_PASSWORD)
-    found |= {f"ann {path}": lines for path, lines in check_pages(anonymous, OPERATOR_PAGES, AXE_RUN).items()}
+    found |= {
+        f"ann {path}": lines
+        for path, lines in check_pages(anonymous, OPERATOR_PAGES, AXE_RUN).items()
+    }
     anonymous.context.close()
 
     boss = _supervisor_browsing(browser, live_server, viewport)
     found |= check_pages(boss, supervisor_pages(world), AXE_RUN)
     boss.context.close()
 
-    assert found == {}, "\n".join(f"{page}: {line}" for page, lines in found.items() for line in lines)
+    assert found == {}, "\n".join(
+        f"{page}: {line}" for page, lines in found.items() for line in lines
+    )
     assert anonymous.csp_violations == boss.csp_violations == []
 
 
@@ -194,14 +204,19 @@ def test_touch_targets_are_44_px_on_a_phone(browser, live_server, world):
     operator = Browsing(browser, live_server.url, PHONE)
     found = check_pages(operator, ["/accounts/login/"], SMALL_TARGETS, TOUCH)
     log_in_through_the_form(operator, "ann", OPERATOR_PASSWORD)
-    found |= {f"ann {p}": lines for p, lines in check_pages(operator, ["/my/"], SMALL_TARGETS, TOUCH).items()}
+    found |= {
+        f"ann {p}": lines
+        for p, lines in check_pages(operator, ["/my/"], SMALL_TARGETS, TOUCH).items()
+    }
     operator.context.close()
 
     boss = _supervisor_browsing(browser, live_server, PHONE)
     found |= check_pages(boss, supervisor_pages(world), SMALL_TARGETS, TOUCH)
     boss.context.close()
 
-    assert found == {}, "\n".join(f"{page}: {line}" for page, lines in found.items() for line in lines)
+    assert found == {}, "\n".join(
+        f"{page}: {line}" for page, lines in found.items() for line in lines
+    )
 
 
 def test_the_skip_link_comes_first_and_moves_focus_to_main(desktop: Browsing, world):
@@ -251,3 +266,15 @@ def test_typing_a_search_keeps_the_focus_in_the_search_box(desktop: Browsing, wo
     search.fill("eve")
     expect(page.locator("#lead-list")).not_to_contain_text("zoe@example.com")
     expect(search).to_be_focused()
+
+
+def test_the_leads_table_stacks_on_a_phone(phone: Browsing, world):
+    page = phone.page
+    page.goto("/leads/")
+    table = page.locator("#lead-list table")
+
+    expect(table.locator("thead")).to_be_hidden()
+    row = table.locator("tbody tr").first
+    assert row.evaluate("tr => getComputedStyle(tr).display") == "block"
+    expect(row.locator("td[data-label=Contacts]")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
