@@ -28,7 +28,7 @@ def test_list_shows_leads_newest_first_with_their_contact_counts(
     response = supervisor_client.get("/leads/")
     html = response.content.decode()
     assert listed_leads(html) == ["new@example.com", "old@example.com"]
-    assertContains(response, '<td class="num">2</td>', html=True)
+    assertContains(response, '<td data-label="Contacts" class="num">2</td>', html=True)
 
 
 def test_search_matches_part_of_the_identifier_in_any_case(

@@ -10,6 +10,8 @@
  *   3. otherwise, if the focus was lost, the swapped region itself.
  * A swap that did not touch the focused element (a list refreshed while one types in its
  * search box, a filter changed) leaves the focus where it is.
+ * A field whose errors are swapped without it (out of band, into a container marked
+ * data-field-errors that its aria-describedby names) has its aria-invalid kept in step.
  * Loaded from base.html; no inline code (the Content-Security-Policy forbids it).
  */
 (function () {
@@ -41,7 +43,19 @@
     pending = { target: target, targetId: target.id || "", rowId: row ? row.id : "" };
   });
 
+  function syncInvalid() {
+    document.querySelectorAll("[data-field-errors][id]").forEach(function (box) {
+      var fields = document.querySelectorAll('[aria-describedby~="' + box.id + '"]');
+      var invalid = box.querySelector(".errorlist") !== null;
+      fields.forEach(function (field) {
+        if (invalid) field.setAttribute("aria-invalid", "true");
+        else field.removeAttribute("aria-invalid");
+      });
+    });
+  }
+
   document.addEventListener("htmx:afterSettle", function () {
+    syncInvalid();
     var state = pending;
     pending = null;
     if (!state) return;

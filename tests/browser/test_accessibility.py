@@ -192,8 +192,11 @@ def test_every_aria_describedby_id_exists_on_every_page(desktop: Browsing, world
     found |= {"source rename, fixed": page.evaluate(MISSING_IDS)}
     page.goto("/leads/?search=" + "x" * 300)
     found |= {"leads, search error": page.evaluate(MISSING_IDS)}
-    page.get_by_label("Search leads").fill("eve")
+    search = page.get_by_label("Search leads")
+    expect(search).to_have_attribute("aria-invalid", "true")
+    search.fill("eve")
     expect(page.locator("#search-errors")).to_be_empty()
+    expect(search).not_to_have_attribute("aria-invalid", "true")
     found |= {"leads, search fixed": page.evaluate(MISSING_IDS)}
 
     found = {where: lines for where, lines in found.items() if lines}
