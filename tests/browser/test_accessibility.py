@@ -106,6 +106,7 @@ def supervisor_pages(world) -> list[str]:
         "/leads/",
         f"/leads/{world['lead'].pk}/",
         "/accounts/password_change/",
+        "/accounts/password_change/done/",
         "/accounts/logout/",
         "/my/",  # The operators' workspace: a 403 page for a supervisor.
         "/no-such-page/",
@@ -154,6 +155,13 @@ def test_no_page_has_a_serious_or_critical_axe_finding(browser, live_server, wor
 
     boss = _supervisor_browsing(browser, live_server, viewport)
     found |= check_pages(boss, supervisor_pages(world), AXE_RUN)
+    # And a form showing its errors.
+    boss.page.goto("/contacts/new/")
+    boss.page.get_by_role("button", name="Register contact").click()
+    expect(boss.page.locator("[aria-invalid=true]").first).to_be_visible()
+    boss.page.evaluate(AXE)
+    if lines := boss.page.evaluate(AXE_RUN):
+        found["/contacts/new/ with errors"] = lines
     boss.context.close()
 
     assert found == {}, "\n".join(
