@@ -101,6 +101,7 @@ def supervisor_pages(world) -> list[str]:
         f"/operators/{world['ann'].pk}/schedule/",
         "/sources/",
         f"/sources/{world['bot'].pk}/",
+        f"/sources/{world['bot'].pk}/fairness/",
         "/contacts/",
         "/contacts/new/",
         "/leads/",
