@@ -14,7 +14,6 @@ from django.urls import reverse
 
 from tests.views_support import HTMX, as_supervisor
 
-
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 
 
