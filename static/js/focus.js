@@ -9,7 +9,9 @@
  *      from, found again by its id), unless the focus is already inside it;
  *   3. otherwise, if the focus was lost, the swapped region itself.
  * A swap that did not touch the focused element (a list refreshed while one types in its
- * search box, a filter changed) leaves the focus where it is.
+ * search box, a filter changed), or when nothing had the focus, leaves the focus where it is.
+ * A swap nobody asked for (the live dashboard's refresh: its triggering event is not one a
+ * person made) only puts the focus back on the control at the same place in the new content.
  * A field whose errors are swapped without it (out of band, into a container marked
  * data-field-errors that its aria-describedby names) has its aria-invalid kept in step.
  * Loaded from base.html; no inline code (the Content-Security-Policy forbids it).
@@ -18,7 +20,12 @@
   "use strict";
 
   var ROW = "tr[id], article[id], li[id]";
+  var CONTROLS = "a[href], button, input, select, textarea, summary";
   var pending = null;
+
+  function controls(region) {
+    return Array.prototype.slice.call(region.querySelectorAll(CONTROLS));
+  }
 
   function focusable(el) {
     if (!el.matches("a[href], button, input, select, textarea, summary, [tabindex]")) {
@@ -32,15 +39,21 @@
     var target = detail.target;
     if (!detail.shouldSwap || !target) return;
     var active = document.activeElement;
-    var hadFocus = !active || active === document.body || target.contains(active);
-    if (!hadFocus) {
+    if (!active || active === document.body || !target.contains(active)) {
       pending = null;
       return;
     }
-    var source = detail.requestConfig && detail.requestConfig.elt;
+    var config = detail.requestConfig || {};
+    var source = config.elt;
     var row = source && source.closest ? source.closest(ROW) : null;
-    if (row && !target.contains(row) && row !== target) row = null;
-    pending = { target: target, targetId: target.id || "", rowId: row ? row.id : "" };
+    if (row && !target.contains(row)) row = null;
+    pending = {
+      target: target,
+      targetId: target.id || "",
+      rowId: row ? row.id : "",
+      byPerson: Boolean(config.triggeringEvent && config.triggeringEvent.isTrusted),
+      place: controls(target).indexOf(active),
+    };
   });
 
   function syncInvalid() {
@@ -64,6 +77,12 @@
       : state.targetId && document.getElementById(state.targetId);
     if (!region) return;
     var active = document.activeElement;
+    var lost = !active || active === document.body;
+    if (!state.byPerson) {
+      var same = lost && state.place >= 0 ? controls(region)[state.place] : null;
+      if (same) same.focus({ preventScroll: true });
+      return;
+    }
     var invalid = region.querySelector('[aria-invalid="true"]');
     if (invalid) {
       invalid.focus();
@@ -74,6 +93,6 @@
       if (!row.contains(active)) focusable(row).focus();
       return;
     }
-    if (!active || active === document.body) focusable(region).focus();
+    if (lost) focusable(region).focus();
   });
 })();

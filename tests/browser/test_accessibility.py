@@ -290,3 +290,27 @@ def test_the_leads_table_stacks_on_a_phone(phone: Browsing, world):
     assert row.evaluate("tr => getComputedStyle(tr).display") == "block"
     expect(row.locator("td[data-label=Contacts]")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_the_live_dashboard_refresh_never_takes_the_focus_away(desktop: Browsing, world):
+    page = desktop.page
+    page.goto("/")
+
+    def refresh_and_wait() -> None:
+        page.evaluate("""() => new Promise(done => {
+            document.addEventListener("htmx:afterSettle", () => setTimeout(done, 0), {once: true});
+            htmx.trigger(document.querySelector("[data-live]"), "live-tick");
+        })""")
+
+    # Nothing focused: a refresh focuses nothing (and scrolls nowhere).
+    refresh_and_wait()
+    assert page.evaluate("document.activeElement === document.body")
+
+    # On a link inside the refreshed numbers (one without an id, which htmx cannot find again
+    # by itself): the focus comes back to the same link in the new numbers.
+    link = page.locator("[data-live] a[href]:not([id])").first
+    href = link.get_attribute("href")
+    link.focus()
+    refresh_and_wait()
+    assert page.evaluate("document.activeElement.getAttribute('href')") == href
+    assert page.evaluate("document.querySelector('[data-live]').contains(document.activeElement)")
