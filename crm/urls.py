@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from distribution.api import api
@@ -21,7 +24,14 @@ account_urls = [
     path("reset/done/", account.password_reset_complete, name="password_reset_complete"),
 ]
 
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page links: send them to the SVG icon."""
+    return redirect(static("favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/", include(account_urls)),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

@@ -571,7 +571,15 @@ class LeadContactForm(forms.Form):
 
 
 class LeadSearchForm(forms.Form):
-    search = forms.CharField(label="Search leads", max_length=MAX_SEARCH_LENGTH, required=False)
+    # The box is never swapped while one types; its errors are, out of band, inside a
+    # container that is always there (templates/distribution/leads.html), so the box names
+    # that container rather than the error list's own id, which comes and goes.
+    search = forms.CharField(
+        label="Search leads",
+        max_length=MAX_SEARCH_LENGTH,
+        required=False,
+        widget=forms.TextInput(attrs={"aria-describedby": "search-errors"}),
+    )
 
 
 # --- the operator's workspace ------------------------------------------------------

@@ -28,7 +28,7 @@ def test_list_shows_leads_newest_first_with_their_contact_counts(
     response = supervisor_client.get("/leads/")
     html = response.content.decode()
     assert listed_leads(html) == ["new@example.com", "old@example.com"]
-    assertContains(response, '<td class="num">2</td>', html=True)
+    assertContains(response, '<td data-label="Contacts" class="num">2</td>', html=True)
 
 
 def test_search_matches_part_of_the_identifier_in_any_case(
@@ -74,9 +74,9 @@ def test_a_search_longer_than_the_field_shows_the_error_and_lists_no_lead(
     out_of_band = ' hx-swap-oob="true"' if headers else ""
     assertContains(
         response,
-        f'<div id="search-errors"{out_of_band}><ul class="errorlist" id="id_search_error"'
-        ' role="alert"><li>Ensure this value has at most 255 characters (it has 256).</li>'
-        "</ul></div>",
+        f'<div id="search-errors" data-field-errors{out_of_band}><div class="errorlist"'
+        ' id="id_search_error" role="alert"><ul><li>Ensure this value has at most 255'
+        " characters (it has 256).</li></ul></div></div>",
         count=1,
         status_code=422,
         html=True,
@@ -88,7 +88,9 @@ def test_a_search_longer_than_the_field_shows_the_error_and_lists_no_lead(
 
 def test_a_valid_search_by_htmx_clears_an_earlier_error(supervisor_client, db):
     response = supervisor_client.get("/leads/", {"search": "ali"}, **HTMX)
-    assertContains(response, '<div id="search-errors" hx-swap-oob="true"></div>', html=True)
+    assertContains(
+        response, '<div id="search-errors" data-field-errors hx-swap-oob="true"></div>', html=True
+    )
 
 
 def test_the_list_is_paged(supervisor_client, make_source, register):

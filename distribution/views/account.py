@@ -9,6 +9,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,6 +21,7 @@ from crm.proxy import client_ip
 from ..permissions import View, is_operator, product_user_required
 
 RESET_WINDOW_SECONDS = 3600
+LOGGED_OUT = "You have been logged out."
 
 
 class LoginView(auth_views.LoginView):
@@ -42,6 +44,13 @@ class LogoutView(auth_views.LogoutView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return render(request, "registration/logout_confirm.html")
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        # Added after the session was flushed, so it travels in the messages cookie to the
+        # login page (LOGOUT_REDIRECT_URL), which shows it.
+        messages.info(request, LOGGED_OUT)
+        return response
 
 
 def _e_mail_configured(view: View) -> View:
