@@ -308,7 +308,7 @@ def test_a_contacts_decision_log_opens_its_candidates_on_a_phone(
     log_story(contact, ann, bob)
     page = phone.page
     page.goto("/contacts/")
-    page.get_by_role("link", name=str(contact.pk), exact=True).click()
+    page.get_by_role("link", name=f"#{contact.pk}", exact=True).click()
     expect(page.get_by_role("heading", name=f"Contact #{contact.pk}")).to_be_visible()
 
     page.get_by_text("2 operators considered").click()
