@@ -209,7 +209,7 @@ class ContactAddForm(forms.ModelForm):
         fields = ["lead", "source", "message"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnly:
     """The decision log is history: it is read here, never written (decision_log.py)."""
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -220,6 +220,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
+    pass
 
 
 EVENT_FIELDS = (
@@ -234,7 +238,7 @@ EVENT_FIELDS = (
 )
 
 
-class ContactEventInline(admin.TabularInline):
+class ContactEventInline(ReadOnly, admin.TabularInline):
     model = ContactEvent
     fields = EVENT_FIELDS
     readonly_fields = EVENT_FIELDS
@@ -245,15 +249,6 @@ class ContactEventInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ContactEvent]:
         return super().get_queryset(request).select_related("operator", "previous_operator")
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(ContactEvent)
