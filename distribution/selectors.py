@@ -56,6 +56,14 @@ def operator_loads(operator_ids: Iterable[int]) -> dict[int, int]:
     return dict(rows)
 
 
+def operator_names(operator_ids: Iterable[int]) -> dict[int, str]:
+    """The names of these operators, in one query (none for no ids)."""
+    ids = set(operator_ids)
+    if not ids:
+        return {}
+    return dict(Operator.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
 def open_contacts_subquery() -> Subquery:
     """An operator's load as a correlated count that reads only the open-contacts index."""
     return Subquery(

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from .. import selectors, services
+from .. import decision_log, selectors, services
 from ..actors import Actor
 from ..forms import (
     OperatorActiveForm,
@@ -28,6 +28,7 @@ from ..models import Operator
 from ..permissions import supervisor_required
 from ..selectors import OperatorWithLoad
 from .base import paginate, render_page
+from .effects import describe
 from .shift_text import ShiftText
 
 TEMPLATE = "distribution/operators.html"
@@ -43,6 +44,8 @@ class OperatorRow:
     active_form: OperatorActiveForm
     login_form: OperatorLoginForm
     shift: ShiftText
+    # What the action just done on this row did ("Limit 35 -> 42: 7 queued contacts ...").
+    notice: str = ""
 
     @classmethod
     def of(
@@ -90,13 +93,18 @@ def _row(
     operator_id: int,
     bound: RowForm | None = None,
     *,
+    notice: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    """The operator's table row, for htmx; the whole list otherwise."""
+    """The operator's table row, saying `notice` (what was just done), for htmx; the whole
+    list otherwise, with `notice` as its message."""
     if not request.htmx:
+        if notice:
+            messages.success(request, notice)
         # Back to the page of the list the form was on (its action carries ?page=).
         return redirect(f"{reverse('distribution:operator_list')}?{request.GET.urlencode()}")
     row = OperatorRow.of(_operator(operator_id), timezone.now(), bound)
+    row.notice = notice
     return render_page(request, TEMPLATE, {"row": row}, fragment="operator_row", status=status)
 
 
@@ -114,14 +122,17 @@ def _operator(operator_id: int) -> OperatorWithLoad:
         raise Http404("No such operator.") from None
 
 
-def _update(request: HtmxHttpRequest, operator_id: int, **changes) -> None:
-    """services.operator_update; an operator deleted since the page loaded is a 404."""
+def _update(request: HtmxHttpRequest, operator_id: int, **changes) -> str:
+    """services.operator_update, and what it did in words (the log entries it wrote);
+    an operator deleted since the page loaded is a 404."""
     try:
-        services.operator_update(
-            actor=Actor.of_request(request), operator_id=operator_id, **changes
-        )
+        with decision_log.capture() as captured:
+            services.operator_update(
+                actor=Actor.of_request(request), operator_id=operator_id, **changes
+            )
     except Operator.DoesNotExist:
         raise Http404("No such operator.") from None
+    return describe(captured)
 
 
 @require_safe
@@ -153,22 +164,23 @@ def operator_set_active(request: HtmxHttpRequest, operator_id: int) -> HttpRespo
     form = OperatorActiveForm(request.POST)
     form.is_valid()  # A BooleanField that may be false cannot be invalid.
     # With requeue_open_contacts, a deactivated operator's open contacts go back to the queue.
-    _update(request, operator_id, **form.cleaned_data)
-    return _row(request, operator_id)
+    notice = _update(request, operator_id, **form.cleaned_data)
+    return _row(request, operator_id, notice=notice)
 
 
 def _save_row_form(
     request: HtmxHttpRequest, operator_id: int, form_class, save=None
 ) -> HttpResponse:
-    """Save a row's form with `save` (default: operator_update): the row again, or the errors."""
+    """Save a row's form with `save` (default: operator_update, which says what it did):
+    the row again, or the errors."""
     form = form_class(request.POST, operator=_operator(operator_id))
     if form.is_valid():
         try:
-            (save or _update)(request, operator_id, **form.cleaned_data)
+            notice = (save or _update)(request, operator_id, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            return _row(request, operator_id)
+            return _row(request, operator_id, notice=notice or "")
     return _refused(request, form)
 
 

@@ -9,13 +9,14 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from .. import selectors, services
+from .. import decision_log, selectors, services
 from ..actors import Actor
 from ..forms import BaseShiftFormSet, ScheduleForm, ShiftFormSet, add_service_errors
 from ..http import HtmxHttpRequest
 from ..models import Operator
 from ..permissions import supervisor_required
 from .base import render_page
+from .effects import describe
 from .shift_text import ShiftText
 
 TEMPLATE = "distribution/schedule.html"
@@ -53,17 +54,20 @@ def operator_schedule(request: HtmxHttpRequest, operator_id: int) -> HttpRespons
     hours = cast(BaseShiftFormSet, ShiftFormSet(request.POST, prefix=PREFIX))
     if form.is_valid() and hours.is_valid():
         try:
-            services.operator_set_schedule(
-                actor=Actor.of_request(request),
-                operator_id=operator_id,
-                time_zone=form.cleaned_data["time_zone"],
-                hours=hours.hours(),
-            )
+            with decision_log.capture() as captured:
+                services.operator_set_schedule(
+                    actor=Actor.of_request(request),
+                    operator_id=operator_id,
+                    time_zone=form.cleaned_data["time_zone"],
+                    hours=hours.hours(),
+                )
         except Operator.DoesNotExist:
             raise Http404("No such operator.") from None
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Working hours of {operator.name} saved.")
+            # Hours that start a shift now drain the queue to the operator: said too.
+            saved = f"Working hours of {operator.name} saved"
+            messages.success(request, describe(captured, lead=saved))
             return redirect("distribution:operator_list")
     return _render(request, operator, form, hours, status=422)

@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST, require_safe
 
-from .. import allocation, selectors, services
+from .. import allocation, decision_log, selectors, services
 from ..actors import Actor
 from ..forms import (
     OperatorChoices,
@@ -23,6 +23,7 @@ from ..models import Operator, Source
 from ..numbers import parse_id
 from ..permissions import supervisor_required
 from .base import paginate, render_page, wants_fragment
+from .effects import describe
 from .log_text import ChangeText
 
 LIST_TEMPLATE = "distribution/sources.html"
@@ -109,9 +110,17 @@ def _detail(
     name_form: SourceNameForm | None = None,
     settings_form: SourceSettingsForm | None = None,
     preview: dict | None = None,
+    notice: str = "",
+    notice_for: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The page, or its weights table for htmx; `notice` (what a weight edit did) is said
+    in the row of the operator `notice_for`, or above the table when that row is gone."""
     context = _weights_context(source, bound)
+    context["notice"] = notice
+    context["notice_in_row"] = notice_for if any(
+        row.operator.pk == notice_for for row in context["rows"]
+    ) else None
     context["name_form"] = name_form or _name_form(source)
     context.update(_settings_context(source, settings_form))
     context["preview"] = preview
@@ -236,17 +245,13 @@ def source_weight_set(request: HtmxHttpRequest, source_id: int) -> HttpResponse:
         row_of = None
     form = WeightForm(request.POST, choices=choices, row_of=row_of)
     if form.is_valid():
+        operator_id = form.cleaned_data["operator"]
         try:
-            services.source_set_weight(
-                actor=Actor.of_request(request),
-                source_id=source.pk,
-                operator_id=form.cleaned_data["operator"],
-                weight=form.cleaned_data["weight"],
-            )
+            notice = _set_weight(request, source, operator_id, form.cleaned_data["weight"])
         except ValidationError as exc:
             add_service_errors(form, exc, fields={"weights": "weight"})
         else:
-            return _after_change(request, source)
+            return _after_change(request, source, notice, operator_id)
     return _detail(request, source, form, status=422)
 
 
@@ -256,15 +261,31 @@ def source_weight_remove(
     request: HtmxHttpRequest, source_id: int, operator_id: int
 ) -> HttpResponse:
     source = get_object_or_404(Source, pk=source_id)
-    services.source_set_weight(
-        actor=Actor.of_request(request), source_id=source.pk, operator_id=operator_id, weight=None
-    )
-    return _after_change(request, source)
+    notice = _set_weight(request, source, operator_id, None)
+    return _after_change(request, source, notice, operator_id)
 
 
-def _after_change(request: HtmxHttpRequest, source: Source) -> HttpResponse:
+def _set_weight(
+    request: HtmxHttpRequest, source: Source, operator_id: int, weight: int | None
+) -> str:
+    """services.source_set_weight, and what it did in words (the log entries it wrote)."""
+    with decision_log.capture() as captured:
+        services.source_set_weight(
+            actor=Actor.of_request(request),
+            source_id=source.pk,
+            operator_id=operator_id,
+            weight=weight,
+        )
+    return describe(captured)
+
+
+def _after_change(
+    request: HtmxHttpRequest, source: Source, notice: str, operator_id: int
+) -> HttpResponse:
     if request.htmx:
-        return _detail(request, source)
+        return _detail(request, source, notice=notice, notice_for=operator_id)
+    if notice:
+        messages.success(request, notice)
     return redirect("distribution:source_detail", source_id=source.pk)
 
 

@@ -62,3 +62,32 @@ def test_editing_working_hours_on_a_phone(phone: Browsing, make_operator):
     ]
     # Nothing on the page is wider than the phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+@pytest.fixture(params=["desktop", "phone"])
+def browsing(request) -> Browsing:
+    return request.getfixturevalue(request.param)
+
+
+def test_raising_a_limit_says_in_the_row_which_queued_contacts_it_received(
+    browsing: Browsing, make_operator, make_source, register
+):
+    chen = make_operator("Chen", limit=1)
+    source = make_source("Bot", weights={chen: 1})
+    for _ in range(4):
+        register(source)
+    assert selectors.queue_length() == 3
+    page = browsing.page
+    page.goto("/operators/")
+    browsing.mark_window()
+    row = page.locator(f"#operator-{chen.pk}")
+
+    row.get_by_label("Limit").fill("3")
+    row.get_by_role("button", name="Save").click()
+
+    status = row.get_by_role("status")
+    expect(status).to_have_text("Limit 1 -> 3: 2 queued contacts assigned to Chen.")
+    expect(status).to_be_in_viewport()
+    expect(row.locator(".bar-label")).to_have_text("3 / 3")
+    assert selectors.queue_length() == 1
+    assert browsing.window_was_not_reloaded()
