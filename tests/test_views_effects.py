@@ -52,7 +52,8 @@ def test_several_operators_filled_from_the_queue_are_counted_each(make_operator)
     ann, bruno = make_operator("Ann"), make_operator("Bruno")
     events = [event(1, Kind.ASSIGNED, ann)] + [event(pk, Kind.ASSIGNED, bruno) for pk in (2, 3)]
     captured = Captured(
-        contact_events=events, setting_changes=[change("presence", "away", "available", operator=ann)]
+        contact_events=events,
+        setting_changes=[change("presence", "away", "available", operator=ann)],
     )
     assert describe(captured) == "Available: 3 queued contacts assigned: 2 to Bruno, 1 to Ann."
 

@@ -2,8 +2,8 @@
 swapped row or fragment (role="status"), or in the message after a redirect."""
 
 import re
+from datetime import UTC, datetime, time
 from html import unescape
-from datetime import UTC, datetime
 
 import pytest
 import time_machine
@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from distribution import services
 from distribution.models import Contact
+from tests.test_views_schedule import form_data
 from tests.views_support import HTMX, as_supervisor
 
 
@@ -23,7 +24,8 @@ def said(response) -> list[str]:
     """The texts of the role="status" elements in a response."""
     html = response.content.decode()
     found = re.findall(r'<(p|ul)[^>]*role="status"[^>]*>(.*?)</\1>', html, re.S)
-    return [unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text))).strip() for _, text in found]
+    texts = (unescape(re.sub(r"<[^>]+>", "", text)) for _, text in found)
+    return [re.sub(r"\s+", " ", text).strip() for text in texts]
 
 
 def queued() -> int:
@@ -46,9 +48,7 @@ def test_raising_a_limit_says_which_queued_contacts_went_to_the_operator(
     assert queued() == 1
 
 
-def test_a_limit_change_that_moves_nothing_says_only_the_change(
-    supervisor_client, make_operator
-):
+def test_a_limit_change_that_moves_nothing_says_only_the_change(supervisor_client, make_operator):
     chen = make_operator("Chen", limit=5)
     url = reverse("distribution:operator_set_limit", args=[chen.pk])
     response = supervisor_client.post(url, {"workload_limit": "8"}, **HTMX)
@@ -137,9 +137,7 @@ def test_changing_a_weight_that_moves_nothing_says_only_the_weight(
     chen = make_operator("Chen")
     source = make_source(weights={chen: 1})
     url = reverse("distribution:source_weight_set", args=[source.pk])
-    response = supervisor_client.post(
-        url, {"operator": chen.pk, "weight": "4", "row": "1"}, **HTMX
-    )
+    response = supervisor_client.post(url, {"operator": chen.pk, "weight": "4", "row": "1"}, **HTMX)
     assert said(response) == ["Weight for Chen set to 4."]
 
 
@@ -154,14 +152,12 @@ def test_removing_a_weight_says_so(supervisor_client, make_operator, make_source
 def test_hours_that_start_a_shift_now_say_what_the_queue_gave(
     supervisor_client, make_operator, make_source, register
 ):
-    from tests.test_views_schedule import form_data
-
     # A Tuesday, 10:00 UTC.
     with time_machine.travel(datetime(2026, 3, 3, 10, 0, tzinfo=UTC), tick=False):
         chen = make_operator("Chen")
         source = make_source(weights={chen: 1})
         services.operator_set_schedule(
-            operator_id=chen.pk, time_zone="UTC", hours=[(1, *_hours("12:00", "13:00"))]
+            operator_id=chen.pk, time_zone="UTC", hours=[(1, time(12), time(13))]
         )
         register(source)
         register(source)
@@ -172,9 +168,3 @@ def test_hours_that_start_a_shift_now_say_what_the_queue_gave(
         )
     assert "Working hours of Chen saved: 2 queued contacts assigned to Chen." in said(response)
     assert queued() == 0
-
-
-def _hours(start: str, end: str):
-    from datetime import time
-
-    return time.fromisoformat(start), time.fromisoformat(end)

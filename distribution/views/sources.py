@@ -118,9 +118,9 @@ def _detail(
     in the row of the operator `notice_for`, or above the table when that row is gone."""
     context = _weights_context(source, bound)
     context["notice"] = notice
-    context["notice_in_row"] = notice_for if any(
-        row.operator.pk == notice_for for row in context["rows"]
-    ) else None
+    context["notice_in_row"] = (
+        notice_for if any(row.operator.pk == notice_for for row in context["rows"]) else None
+    )
     context["name_form"] = name_form or _name_form(source)
     context.update(_settings_context(source, settings_form))
     context["preview"] = preview
