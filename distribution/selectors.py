@@ -198,14 +198,6 @@ def contact_list(
     return contacts
 
 
-def contacts_given_since(operator_id: int, since: datetime) -> QuerySet[Contact]:
-    """An operator's open contacts assigned at or after `since`, oldest first: what took
-    the slot a close freed (the drain runs in the close's transaction, after its time)."""
-    return contact_list(
-        operator_id=operator_id, status=Contact.Status.OPEN, oldest_first=True
-    ).filter(assigned_at__gte=since)
-
-
 def lead_list(*, search: str = "") -> QuerySet[Lead]:
     """Leads, newest first, with `contact_count` and `open_operators` (how many operators
     hold its open contacts: more than one means two people may be answering one customer).

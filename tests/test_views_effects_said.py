@@ -168,3 +168,18 @@ def test_hours_that_start_a_shift_now_say_what_the_queue_gave(
         )
     assert "Working hours of Chen saved: 2 queued contacts assigned to Chen." in said(response)
     assert queued() == 0
+
+
+def test_a_close_names_only_the_contacts_its_own_drain_gave_the_slot_to(
+    supervisor_client, make_operator, make_source, register
+):
+    # All at one instant: a contact assigned just before the close, at the same time,
+    # did not take its slot; the close's own log entries say which one did.
+    with time_machine.travel(datetime(2026, 3, 3, 10, 0, tzinfo=UTC), tick=False):
+        ann = make_operator("Ann", limit=2)
+        source = make_source(weights={ann: 1})
+        first, second, waiting = (register(source) for _ in range(3))
+        assert second.operator_id == ann.pk and waiting.operator_id is None
+        url = reverse("distribution:contact_close", args=[first.pk])
+        response = supervisor_client.post(url, **HTMX)
+    assert f"Closed #{first.pk}; its slot went to #{waiting.pk}." in said(response)

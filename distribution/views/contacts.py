@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from .. import selectors, services
+from .. import decision_log, selectors, services
 from ..actors import Actor
 from ..forms import (
     BulkContactsForm,
@@ -24,6 +24,7 @@ from ..models import Contact
 from ..numbers import parse_id, parse_int
 from ..permissions import supervisor_required
 from .base import paginate, render_page
+from .effects import handed_out
 
 LIST_TEMPLATE = "distribution/contacts.html"
 NEW_TEMPLATE = "distribution/contact_new.html"
@@ -127,14 +128,14 @@ def _done(
     return redirect(f"{reverse('distribution:contact_list')}?{request.GET.urlencode()}")
 
 
-def _slot_went(closed: Contact) -> tuple[str, list[Contact]]:
+def _slot_went(captured: decision_log.Captured) -> tuple[str, list[Contact]]:
     """ "; its slot went to #301" and those contacts, when the close freed a slot that the
-    queue took."""
-    if closed.operator_id is None or closed.closed_at is None:
+    queue took: read from the close's own log entries (the services' report of what they
+    did), so a contact assigned at the same moment by another request is not among them."""
+    ids = handed_out(captured)
+    if not ids:
         return "", []
-    given = list(selectors.contacts_given_since(closed.operator_id, closed.closed_at))
-    if not given:
-        return "", []
+    given = list(selectors.contact_list(oldest_first=True).filter(pk__in=ids))
     return f"; its slot went to {', '.join(f'#{c.pk}' for c in given)}", given
 
 
@@ -161,8 +162,9 @@ def contact_close(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
     contact = _get_contact(contact_id)
     if not contact.is_open:
         return _done(request, contact, f"#{contact.pk} was already closed.")
-    closed = services.contact_close(contact_id=contact.pk, actor=Actor.of_request(request))
-    slot, given = _slot_went(closed)
+    with decision_log.capture() as captured:
+        services.contact_close(contact_id=contact.pk, actor=Actor.of_request(request))
+    slot, given = _slot_went(captured)
     return _done(request, contact, f"Closed #{contact.pk}{slot}.", also=given)
 
 

@@ -50,17 +50,29 @@ def _setting(change: SettingChange, names: dict[int, str]) -> str:
             return f"{change.field.replace('_', ' ').capitalize()} {change.old} -> {change.new}"
 
 
+def _assigned(captured: Captured) -> dict[int, int]:
+    """Contact -> the operator the action handed it to, in the order they were handed out
+    (a contact requeued and not handed out again is not in it)."""
+    assigned: dict[int, int] = {}
+    for e in captured.contact_events:
+        if e.kind == Kind.ASSIGNED and e.operator_id is not None:
+            assigned[e.contact_id] = e.operator_id
+        elif e.kind == Kind.REQUEUED:
+            assigned.pop(e.contact_id, None)
+    return assigned
+
+
+def handed_out(captured: Captured) -> list[int]:
+    """The contacts the action handed to operators: after a close, those that took its slot."""
+    return list(_assigned(captured))
+
+
 def _moves(captured: Captured, names: dict[int, str]) -> list[str]:
     """What happened to contacts: returned to the queue and where they went, then the
     queued contacts handed out (a contact's last assignment counts)."""
     events = captured.contact_events
     requeued = list(dict.fromkeys(e.contact_id for e in events if e.kind == Kind.REQUEUED))
-    assigned: dict[int, int] = {}
-    for e in events:
-        if e.kind == Kind.ASSIGNED and e.operator_id is not None:
-            assigned[e.contact_id] = e.operator_id
-        elif e.kind == Kind.REQUEUED:
-            assigned.pop(e.contact_id, None)
+    assigned = _assigned(captured)
     moves = []
     if requeued:
         shares = _shares(Counter(assigned[pk] for pk in requeued if pk in assigned), names)
