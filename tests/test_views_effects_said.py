@@ -98,6 +98,11 @@ def test_deactivating_with_requeue_says_where_the_contacts_went_and_what_waits(
         "Inactive: 4 open contacts returned to the queue; 3 went to Bruno, 1 waits."
     ]
     assert queued() == 1
+    # Bruno's row, on the page too, is swapped out of band with its new load.
+    html = response.content.decode()
+    bruno_row = re.search(rf'<tr id="operator-{bruno.pk}"[^>]*>.*?</tr>', html, re.S)
+    assert bruno_row and 'hx-swap-oob="true"' in bruno_row.group(0)
+    assert 'aria-label="3 of 3 open contacts"' in bruno_row.group(0)
 
 
 def test_going_away_with_requeue_says_so_in_the_row(

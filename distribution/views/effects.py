@@ -67,6 +67,11 @@ def handed_out(captured: Captured) -> list[int]:
     return list(_assigned(captured))
 
 
+def handed_out_to(captured: Captured) -> set[int]:
+    """The operators the action handed contacts to (their loads changed)."""
+    return set(_assigned(captured).values())
+
+
 def _moves(captured: Captured, names: dict[int, str]) -> list[str]:
     """What happened to contacts: returned to the queue and where they went, then the
     queued contacts handed out (a contact's last assignment counts)."""

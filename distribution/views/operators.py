@@ -28,7 +28,7 @@ from ..models import Operator
 from ..permissions import supervisor_required
 from ..selectors import OperatorWithLoad
 from .base import paginate, render_page
-from .effects import describe
+from .effects import describe, handed_out_to
 from .shift_text import ShiftText
 
 TEMPLATE = "distribution/operators.html"
@@ -93,19 +93,29 @@ def _row(
     operator_id: int,
     bound: RowForm | None = None,
     *,
-    notice: str = "",
+    done: decision_log.Captured | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """The operator's table row, saying `notice` (what was just done), for htmx; the whole
-    list otherwise, with `notice` as its message."""
+    """The operator's table row for htmx, saying what the action `done` there did, and out
+    of band the rows of the other operators it handed contacts to (those on the page the
+    request came from); the whole list otherwise, with what was done as its message."""
+    notice = describe(done) if done else ""
     if not request.htmx:
         if notice:
             messages.success(request, notice)
         # Back to the page of the list the form was on (its action carries ?page=).
         return redirect(f"{reverse('distribution:operator_list')}?{request.GET.urlencode()}")
-    row = OperatorRow.of(_operator(operator_id), timezone.now(), bound)
+    now = timezone.now()
+    row = OperatorRow.of(_operator(operator_id), now, bound)
     row.notice = notice
-    return render_page(request, TEMPLATE, {"row": row}, fragment="operator_row", status=status)
+    others = handed_out_to(done) - {operator_id} if done else set()
+    oob_rows = [
+        OperatorRow.of(op, now)
+        for op in (paginate(request, selectors.operator_list()) if others else [])
+        if op.pk in others
+    ]
+    context = {"row": row, "oob_rows": oob_rows}
+    return render_page(request, TEMPLATE, context, fragment="row_update", status=status)
 
 
 def _refused(request: HtmxHttpRequest, form: RowForm) -> HttpResponse:
@@ -122,9 +132,9 @@ def _operator(operator_id: int) -> OperatorWithLoad:
         raise Http404("No such operator.") from None
 
 
-def _update(request: HtmxHttpRequest, operator_id: int, **changes) -> str:
-    """services.operator_update, and what it did in words (the log entries it wrote);
-    an operator deleted since the page loaded is a 404."""
+def _update(request: HtmxHttpRequest, operator_id: int, **changes) -> decision_log.Captured:
+    """services.operator_update, and what it did (the log entries it wrote); an operator
+    deleted since the page loaded is a 404."""
     try:
         with decision_log.capture() as captured:
             services.operator_update(
@@ -132,7 +142,7 @@ def _update(request: HtmxHttpRequest, operator_id: int, **changes) -> str:
             )
     except Operator.DoesNotExist:
         raise Http404("No such operator.") from None
-    return describe(captured)
+    return captured
 
 
 @require_safe
@@ -164,23 +174,23 @@ def operator_set_active(request: HtmxHttpRequest, operator_id: int) -> HttpRespo
     form = OperatorActiveForm(request.POST)
     form.is_valid()  # A BooleanField that may be false cannot be invalid.
     # With requeue_open_contacts, a deactivated operator's open contacts go back to the queue.
-    notice = _update(request, operator_id, **form.cleaned_data)
-    return _row(request, operator_id, notice=notice)
+    done = _update(request, operator_id, **form.cleaned_data)
+    return _row(request, operator_id, done=done)
 
 
 def _save_row_form(
     request: HtmxHttpRequest, operator_id: int, form_class, save=None
 ) -> HttpResponse:
-    """Save a row's form with `save` (default: operator_update, which says what it did):
+    """Save a row's form with `save` (default: operator_update, which tells what it did):
     the row again, or the errors."""
     form = form_class(request.POST, operator=_operator(operator_id))
     if form.is_valid():
         try:
-            notice = (save or _update)(request, operator_id, **form.cleaned_data)
+            done = (save or _update)(request, operator_id, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            return _row(request, operator_id, notice=notice or "")
+            return _row(request, operator_id, done=done)
     return _refused(request, form)
 
 

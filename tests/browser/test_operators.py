@@ -91,3 +91,27 @@ def test_raising_a_limit_says_in_the_row_which_queued_contacts_it_received(
     expect(row.locator(".bar-label")).to_have_text("3 / 3")
     assert selectors.queue_length() == 1
     assert browsing.window_was_not_reloaded()
+
+
+def test_deactivating_with_requeue_says_where_the_contacts_went_and_updates_their_rows(
+    desktop: Browsing, make_operator, make_source, register
+):
+    ann, bruno = make_operator("Ann"), make_operator("Bruno", limit=3)
+    source = make_source("Bot", weights={ann: 1})
+    for _ in range(4):
+        register(source)
+    services.source_set_weight(source_id=source.pk, operator_id=bruno.pk, weight=1)
+    page = desktop.page
+    page.goto("/operators/")
+    desktop.mark_window()
+    row = page.locator(f"#operator-{ann.pk}")
+
+    status_cell = row.locator('td[data-label="Status"]')
+    status_cell.get_by_label("Return its 4 open contacts to the queue").check()
+    status_cell.get_by_role("button", name="Deactivate").click()
+
+    expect(row.get_by_role("status")).to_have_text(
+        "Inactive: 4 open contacts returned to the queue; 3 went to Bruno, 1 waits."
+    )
+    expect(page.locator(f"#operator-{bruno.pk} .bar-label")).to_have_text("3 / 3")
+    assert desktop.window_was_not_reloaded()
