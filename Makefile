@@ -28,7 +28,10 @@ run: setup
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(MANAGE) runserver 127.0.0.1:8000
 
-# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set; on every
+# core, a test file per worker at a time (module fixtures are built once). PYTEST_ARGS= runs
+# it in one process.
+PYTEST_ARGS ?= -n auto --dist loadfile
 test: setup test-sqlite test-postgres
 
 test-sqlite: install
