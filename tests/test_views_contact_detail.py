@@ -4,7 +4,8 @@ contacts; links to the contact from the contacts list and the lead page."""
 import pytest
 from pytest_django.asserts import assertContains, assertNotContains
 
-from distribution import services
+from distribution import decision_log, services
+from distribution.actors import SYSTEM
 from distribution.models import Operator
 from tests.log_support import log_story
 from tests.views_support import as_clerk, as_operator, as_supervisor, queries_for
@@ -142,3 +143,20 @@ def test_the_lead_page_costs_the_same_queries_however_many_events(
     for _ in range(3):
         log_story(story, make_operator(), make_operator())
     assert queries_for(lambda: supervisor_client.get(url)) == before
+
+
+def test_a_timed_out_event_names_the_operator_it_left_once(supervisor_client, story):
+    ann = Operator.objects.get(name="Ann")
+    decision_log.record(
+        [
+            decision_log.contact_event(
+                story.pk, "timed_out", actor=SYSTEM, operator_id=ann.pk, previous_operator_id=ann.pk
+            )
+        ]
+    )
+
+    response = supervisor_client.get(f"/contacts/{story.pk}/")
+
+    assertContains(response, 'from\n          <span class="event-operator">Ann</span>')
+    # The one it left is not named a second time as "(was Ann)".
+    assert response.content.decode().count('<span class="event-previous">Ann</span>') == 1
