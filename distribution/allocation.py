@@ -463,7 +463,7 @@ def drain(pool: Pool, weights: dict[int, Weights], *, rng: random.Random) -> int
     `weights` must only name operators the pool holds locked. Returns how many were assigned.
     """
     # The moment of the assignments: after whatever made the room in this transaction (a
-    # close's closed_at), which "its slot went to" reads.
+    # close's closed_at), so that the timeline lists the cause before its effect.
     now = timezone.now()
     assigned_total = 0
     # Contacts this drain looked at and could not give to anyone (every operator with
