@@ -96,7 +96,7 @@ from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
-from . import decision_log
+from . import decision_log, tallies
 from .actors import SYSTEM, Actor
 from .decision_log import Candidate
 from .models import (
@@ -243,6 +243,8 @@ class Pool:
     balances: dict[int, dict[int, int]] = field(default_factory=dict)
     moved: set[int] = field(default_factory=set)  # sources whose balances changed
     events: list[ContactEvent] = field(default_factory=list)
+    # How the transaction's contacts moved between (source, operator, status) counts.
+    moves: tallies.Moves = field(default_factory=tallies.Moves)
 
     @classmethod
     def lock(
@@ -307,9 +309,10 @@ class Pool:
         return smooth_pick(self.balances[source_id], eligible)
 
     def finish(self, events: Iterable[ContactEvent | SettingChange] = ()) -> None:
-        """Write what the decisions left: moved balances (one UPDATE per source) and the
-        log in one INSERT: `events` (the caller's own: a close, a reassignment) first, then
-        the pool's (the drain's decisions that followed it)."""
+        """Write what the decisions left: moved balances (one UPDATE per source), the
+        tallies of the contacts that moved (one upsert) and the log in one INSERT: `events`
+        (the caller's own: a close, a reassignment) first, then the pool's (the drain's
+        decisions that followed it)."""
         for source_id in sorted(self.moved):
             state = self.balances[source_id]
             SourceOperatorConfig.objects.filter(source_id=source_id, operator_id__in=state).update(
@@ -319,6 +322,8 @@ class Pool:
                 )
             )
         self.moved.clear()
+        tallies.write(self.moves)
+        self.moves.clear()
         decision_log.record([*events, *self.events])
         self.events.clear()
 

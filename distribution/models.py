@@ -379,6 +379,31 @@ class Contact(models.Model):
         return self.is_open and self.operator_id is None
 
 
+class ContactTally(models.Model):
+    """How many contacts a source holds per operator and status: the counts behind the
+    dashboard, the sources and the contacts list, so that no page counts the history.
+
+    Kept by the services in the transaction that changes a contact (distribution/tallies.py,
+    written by Pool.finish); `operator_key` is the operator's id, or 0 for none (queued, or
+    closed from the queue). The stateful test checks that it always equals a recount."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="tallies")
+    operator_key = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=10, choices=Contact.Status.choices)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "operator_key", "status"], name="contact_tally_key"
+            ),
+            models.CheckConstraint(condition=Q(n__gte=0), name="contact_tally_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}/{self.operator_key}/{self.status}: {self.n}"
+
+
 class ActorType(models.TextChoices):
     SUPERVISOR = "supervisor", "Supervisor"
     OPERATOR = "operator", "Operator"

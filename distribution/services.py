@@ -135,6 +135,7 @@ def contact_register(
         created_at=now,
         assigned_at=now if operator_id else None,
     )
+    pool.moves.add(source.pk, operator_id, Contact.Status.OPEN)
     pool.finish(
         [
             contact_event(contact.pk, ContactEvent.Kind.REGISTERED, actor=actor, at=now),

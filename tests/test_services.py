@@ -550,12 +550,12 @@ def _registration_queries(source, register, identifier: str) -> int:
 # savepoint, the insert and its release), the contact, and the events in one INSERT.
 # Balanced mode adds the UPDATE of the round robin's state; sticky adds the owner's read.
 REGISTRATION_QUERIES = {
-    ("random", True): 12,
-    ("random", False): 9,
-    ("balanced", True): 13,
-    ("balanced", False): 10,
-    ("sticky", True): 13,
-    ("sticky", False): 10,
+    ("random", True): 13,
+    ("random", False): 10,
+    ("balanced", True): 14,
+    ("balanced", False): 11,
+    ("sticky", True): 14,
+    ("sticky", False): 11,
 }
 
 
