@@ -385,11 +385,13 @@ class ContactTally(models.Model):
 
     Kept by the services in the transaction that changes a contact (distribution/tallies.py,
     written by Pool.finish); `operator_key` is the operator's id, or 0 for none (queued, or
-    closed from the queue). The stateful test checks that it always equals a recount."""
+    closed from the queue). `status` is a contact's status, or "lead" (operator_key 0) for
+    the leads whose first contact came through the source. The stateful test checks that
+    it always equals a recount."""
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="tallies")
     operator_key = models.PositiveBigIntegerField()
-    status = models.CharField(max_length=10, choices=Contact.Status.choices)
+    status = models.CharField(max_length=10)
     n = models.BigIntegerField(default=0)
 
     class Meta:

@@ -18,7 +18,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import actors, allocation, decision_log, shifts
+from . import actors, allocation, decision_log, shifts, tallies
 from .actors import SYSTEM, Actor
 from .allocation import Pool
 from .decision_log import contact_event, setting_change
@@ -136,6 +136,8 @@ def contact_register(
         assigned_at=now if operator_id else None,
     )
     pool.moves.add(source.pk, operator_id, Contact.Status.OPEN)
+    if created:
+        pool.moves.add(source.pk, None, tallies.LEAD)
     pool.finish(
         [
             contact_event(contact.pk, ContactEvent.Kind.REGISTERED, actor=actor, at=now),

@@ -17,13 +17,15 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 
-from .models import Contact, ContactTally
+from .models import Contact, ContactTally, Lead
 
 # (source_id, operator id or 0, status)
 Key = tuple[int, int, str]
 NO_OPERATOR = 0
+# The status under which a source counts the leads whose first contact came through it.
+LEAD = "lead"
 
 
 def key_of(source_id: int, operator_id: int | None, status: str) -> Key:
@@ -73,16 +75,30 @@ def write(moves: Mapping[Key, int]) -> None:
 
 
 def recount(source_ids: Iterable[int] | None = None) -> dict[Key, int]:
-    """The tallies as counted from the contacts themselves (non-zero keys only)."""
+    """The tallies as counted from the contacts themselves (non-zero keys only): contacts
+    per source, operator and status, and each lead under the source of its first contact."""
     contacts = Contact.objects.all()
+    leads = Lead.objects.all()
+    first_source = Subquery(
+        Contact.objects.filter(lead_id=OuterRef("pk"))
+        .order_by("created_at", "id")
+        .values("source_id")[:1]
+    )
+    leads = leads.annotate(first_source=first_source).exclude(first_source=None)
     if source_ids is not None:
         contacts = contacts.filter(source_id__in=list(source_ids))
+        leads = leads.filter(first_source__in=list(source_ids))
     rows = (
         contacts.values_list("source_id", "operator_id", "status")
         .annotate(n=Count("id"))
         .order_by()
     )
-    return {key_of(source_id, operator_id, status): n for source_id, operator_id, status, n in rows}
+    counts = {
+        key_of(source_id, operator_id, status): n for source_id, operator_id, status, n in rows
+    }
+    for source_id, n in leads.values_list("first_source").annotate(n=Count("id")).order_by():
+        counts[key_of(source_id, None, LEAD)] = n
+    return counts
 
 
 def stored(source_ids: Iterable[int] | None = None) -> dict[Key, int]:

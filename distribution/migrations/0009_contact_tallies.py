@@ -2,12 +2,12 @@
 
 import django.db.models.deletion
 from django.db import migrations, models
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 
 
 def count_existing(apps, schema_editor):
-    """Tallies for the contacts already stored (the rule copied as it is today: operator
-    id or 0, per source and status)."""
+    """Tallies for what is already stored, by the rule as it is today: contacts per source,
+    operator id (or 0) and status, and each lead under the source of its first contact."""
     Contact = apps.get_model("distribution", "Contact")
     ContactTally = apps.get_model("distribution", "ContactTally")
     rows = (
@@ -15,10 +15,28 @@ def count_existing(apps, schema_editor):
         .annotate(n=Count("id"))
         .order_by()
     )
-    ContactTally.objects.bulk_create(
+    tallies = [
         ContactTally(source_id=source_id, operator_key=operator_id or 0, status=status, n=n)
         for source_id, operator_id, status, n in rows
+    ]
+    first_source = (
+        Contact.objects.filter(lead_id=OuterRef("pk"))
+        .order_by("created_at", "id")
+        .values("source_id")[:1]
     )
+    leads = (
+        apps.get_model("distribution", "Lead")
+        .objects.annotate(first_source=Subquery(first_source))
+        .exclude(first_source=None)
+        .values_list("first_source")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    tallies += [
+        ContactTally(source_id=source_id, operator_key=0, status="lead", n=n)
+        for source_id, n in leads
+    ]
+    ContactTally.objects.bulk_create(tallies)
 
 
 class Migration(migrations.Migration):
@@ -39,9 +57,7 @@ class Migration(migrations.Migration):
                 ("operator_key", models.PositiveBigIntegerField()),
                 (
                     "status",
-                    models.CharField(
-                        choices=[("open", "Open"), ("closed", "Closed")], max_length=10
-                    ),
+                    models.CharField(max_length=10),
                 ),
                 ("n", models.BigIntegerField(default=0)),
                 (
