@@ -62,7 +62,7 @@ def write(moves: Mapping[Key, int]) -> None:
     quote = connection.ops.quote_name
     table = quote(ContactTally._meta.db_table)
     values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
-    params: list[object] = []
+    params: list[int | str] = []
     for (source_id, operator_key, status), delta in rows:
         params += [source_id, operator_key, status, delta]
     sql = (
