@@ -92,8 +92,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db import connection, transaction
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import decision_log, tallies
@@ -102,6 +103,7 @@ from .decision_log import Candidate
 from .models import (
     Contact,
     ContactEvent,
+    Lead,
     Operator,
     Presence,
     RoutingMode,
@@ -407,6 +409,166 @@ def sticky_owner(identifier_key: str, days: int | None, now: datetime) -> int | 
         .values_list("operator_id", flat=True)
         .first()
     )
+
+
+def open_contacts(operator: OuterRef) -> Coalesce:
+    """The load of the operator `operator` names, as a column of an outer query (through the
+    partial index contact_open_by_operator)."""
+    count = (
+        Contact.objects.filter(operator_id=operator, status=Contact.Status.OPEN)
+        .order_by()
+        .values("operator_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(count), 0)
+
+
+def loads_read_under_lock() -> bool:
+    """Whether the registration's locking statement may count the loads itself.
+
+    On SQLite writers run one at a time (BEGIN IMMEDIATE): nothing changes a load between
+    the start of our statement and our commit. On PostgreSQL a statement reads the
+    snapshot taken when it started: if it waited for an operator's lock, the contact the
+    lock's holder just committed is not in it, so the loads (and the weights) are read by
+    a statement of their own, after the locks."""
+    return connection.vendor == "sqlite"
+
+
+class WeightsMoved(Exception):
+    """PostgreSQL: the source gained a weighted operator while the registration waited for
+    the source's lock, so its locks miss that operator; the registration starts over."""
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """What a registration found under its locks (lock_arrival): the source, the pool of
+    its weighted operators with their loads, its weights, the sticky owner (within the
+    window; None when sticky is off or there is none) and the lead, None when new."""
+
+    source: Source
+    pool: Pool
+    weights: Weights
+    owner: int | None
+    lead: Lead | None
+
+
+def _arrival_columns(key: str, sticky_days: str) -> dict[str, Subquery | Case]:
+    """The lead of `key` (id, identifier, name) and, when the source (`sticky_days`, the
+    path to its column) is sticky, the operator and time of the lead's latest assigned
+    contact: columns of the locking statement, so that they cost no statement of their own."""
+    lead = Lead.objects.filter(identifier_key=key).order_by()
+    # By the lead's id, not a join on its key: the planner then walks the lead's own
+    # contacts (the lead_id index) rather than the newest contacts of everyone.
+    latest = Contact.objects.filter(
+        lead_id=Subquery(lead.values("pk")[:1]), operator__isnull=False
+    ).order_by("-created_at", "-id")
+    sticky = Q(**{f"{sticky_days}__isnull": False})
+    return {
+        "lead_pk": Subquery(lead.values("pk")[:1]),
+        "lead_identifier": Subquery(lead.values("identifier")[:1]),
+        "lead_name": Subquery(lead.values("name")[:1]),
+        "owner_pk": Case(When(sticky, then=Subquery(latest.values("operator_id")[:1]))),
+        "owner_at": Case(When(sticky, then=Subquery(latest.values("created_at")[:1]))),
+    }
+
+
+def lock_arrival(source_id: int, key: str, *, now: datetime, actor: Actor) -> Arrival | None:
+    """Lock what a registration of lead `key` through the source decides under, and read
+    what it decides by; None when there is no such source.
+
+    One statement, when the source has weights: its weighted operators joined to the
+    source and to themselves, in ascending operator id, FOR UPDATE OF the source and the
+    operators. PostgreSQL sorts before it locks, and locks each row's source before its
+    operator, so the locks are taken in the engine's order: the source (at the first row),
+    then the operators, ascending. The lead and the sticky owner are columns of it; on
+    SQLite the loads too (loads_read_under_lock). Then:
+
+    * PostgreSQL: one statement after the locks reads the weights, the balanced state
+      and the loads again, from a snapshot taken after them: the locking statement's may
+      predate a weight edit or a registration it waited for. An operator weighted since
+      (the edit held the source when we asked for it) is not locked: WeightsMoved.
+    * A source without weights (no row): the source is locked (and the lead and the owner
+      read) by one more statement.
+    * A sticky owner without a weight for the source is read (not locked) by one more
+      statement, only for the decision log: it cannot receive the contact.
+    """
+    columns = _arrival_columns(key, "source__sticky_days")
+    under_lock = loads_read_under_lock()
+    if under_lock:
+        columns["load"] = open_contacts(OuterRef("operator_id"))
+    # Race prevented: two registrations (or a registration and a close) both counting an
+    # operator's last free slot, and a weight or a balance of the source changing while
+    # we decide by it. Every transaction that assigns to an operator, or edits a weight,
+    # holds these locks from before it reads until it commits.
+    rows = list(
+        SourceOperatorConfig.objects.filter(source_id=source_id)
+        .select_related("source", "operator")
+        .select_for_update(of=("source", "operator"))
+        .order_by("operator_id")
+        .annotate(**columns)
+    )
+    if rows:
+        first = rows[0]
+        source = first.source
+    else:
+        found = (
+            Source.objects.select_for_update()
+            .filter(pk=source_id)
+            .annotate(**_arrival_columns(key, "sticky_days"))
+            .first()
+        )
+        if found is None:
+            return None
+        first = source = found
+    operators = {row.operator_id: row.operator for row in rows}
+    if under_lock:
+        weights = [(row.operator_id, row.weight) for row in rows]
+        balances = {row.operator_id: row.balance for row in rows}
+        loads = {row.operator_id: row.load for row in rows}
+    else:
+        fresh = list(
+            SourceOperatorConfig.objects.filter(source_id=source_id)
+            .order_by("operator_id")
+            .annotate(load=open_contacts(OuterRef("operator_id")))
+            .values_list("operator_id", "weight", "balance", "load")
+        )
+        if any(pk not in operators for pk, *_ in fresh):
+            raise WeightsMoved(source_id)
+        weights = [(pk, weight) for pk, weight, _, _ in fresh]
+        balances = {pk: balance for pk, _, balance, _ in fresh}
+        loads = {pk: load for pk, _, _, load in fresh}
+    owner = first.owner_pk
+    if owner is not None and first.owner_at < now - timedelta(days=source.sticky_days or 0):
+        owner = None
+    pool = Pool(
+        operators=operators,
+        loads=loads,
+        now=now,
+        actor=actor,
+        sources=frozenset([source.pk]),
+        modes={source.pk: source.mode},
+        balances={source.pk: balances},
+    )
+    if owner is not None and owner not in operators:
+        # Shown in the log with its state, never chosen: it has no weight here.
+        shown = (
+            Operator.objects.filter(pk=owner)
+            .annotate(load=open_contacts(OuterRef("pk")))
+            .first()
+        )
+        if shown is not None:
+            pool.operators[owner] = shown
+            pool.loads[owner] = shown.load
+    lead = None
+    if first.lead_pk is not None:
+        lead = Lead(
+            pk=first.lead_pk,
+            identifier=first.lead_identifier,
+            identifier_key=key,
+            name=first.lead_name,
+        )
+    return Arrival(source=source, pool=pool, weights=weights, owner=owner, lead=lead)
 
 
 @dataclass(frozen=True)

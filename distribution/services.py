@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from . import actors, allocation, decision_log, shifts, tallies
@@ -69,7 +69,6 @@ def _clean_text(value: str | None, *, field: str, max_length: int, required: boo
     return value
 
 
-@transaction.atomic
 def contact_register(
     *,
     lead_identifier: str,
@@ -82,8 +81,11 @@ def contact_register(
     """Store a new contact of a lead through a source, assigned by the source's rule
     (sticky owner, balanced or weighted) or queued, with its events in the decision log.
 
-    A fixed number of queries, whatever the history: one more when sticky is on, one
-    more when a balanced choice among several operators moves the source's state."""
+    A fixed number of queries, whatever the history (allocation.lock_arrival, README
+    "Benchmarks"): BEGIN, the locking statement (on PostgreSQL one more read after it),
+    the lead's insert when it is new, the contact's insert, the events' insert, the
+    tallies' upsert, COMMIT; the balanced mode's UPDATE when a choice among several
+    operators moves the source's state."""
     identifier = _clean_text(
         lead_identifier, field="lead_identifier", max_length=MAX_IDENTIFIER_LENGTH, required=True
     )
@@ -91,42 +93,43 @@ def contact_register(
     lead_name = _clean_text(
         lead_name, field="lead_name", max_length=MAX_LEAD_NAME_LENGTH, required=False
     )
-    # Race prevented: a weight added to this source while we register. Locking the
-    # source row makes us see the new weight, or makes the weight's queue drain see us.
-    source = Source.objects.select_for_update().filter(pk=source_id).first()
-    if source is None:
-        raise ValidationError({"source_id": f"There is no source with id {source_id}."})
+    while True:
+        try:
+            return _register(
+                identifier=identifier,
+                source_id=source_id,
+                message=message,
+                lead_name=lead_name,
+                rng=rng or allocation.system_rng,
+                actor=actor,
+            )
+        except allocation.WeightsMoved:
+            # PostgreSQL, rarely: a weight edit committed while we waited for the source.
+            # Nothing was written; the next attempt locks the operators it added.
+            continue
 
+
+@transaction.atomic
+def _register(
+    *,
+    identifier: str,
+    source_id: int,
+    message: str,
+    lead_name: str,
+    rng: random.Random,
+    actor: Actor,
+) -> Contact:
     now = timezone.now()
     key = normalize_identifier(identifier)
-    weights, balances = allocation.source_configs(source.pk)
-    owner = allocation.sticky_owner(key, source.sticky_days, now)
-    # Inactive operators are locked too: one being activated right now either waits for
-    # us (and then drains our contact from the queue) or is seen active by us. A sticky
-    # owner without a weight is locked as well, only to show its state truthfully.
-    pool = Pool.lock(
-        {pk for pk, _ in weights} | ({owner} if owner else set()),
-        actor=actor,
-        sources=[source.pk],
-    )
-    pool.now = now
-    pool.modes[source.pk] = source.mode
-    pool.balances[source.pk] = balances
-    decision = allocation.decide(
-        pool, source.pk, weights, owner=owner, rng=rng or allocation.system_rng
-    )
+    arrival = allocation.lock_arrival(source_id, key, now=now, actor=actor)
+    if arrival is None:
+        raise ValidationError({"source_id": f"There is no source with id {source_id}."})
+    source, pool = arrival.source, arrival.pool
+    decision = allocation.decide(pool, source.pk, arrival.weights, owner=arrival.owner, rng=rng)
     operator_id = decision.operator_id
-
-    # get_or_create retries the read when a concurrent first contact of the same new lead
-    # wins the insert (the unique identifier_key makes the loser's insert fail).
-    lead, created = Lead.objects.get_or_create(
-        identifier_key=key,
-        defaults={"identifier": identifier, "name": lead_name},
+    lead, created = _lead_of(
+        arrival.lead, identifier=identifier, key=key, name=lead_name, now=now
     )
-    if not created and lead_name and not lead.name:
-        lead.name = lead_name
-        lead.save(update_fields=["name"])
-
     contact = Contact.objects.create(
         lead=lead,
         source=source,
@@ -145,6 +148,35 @@ def contact_register(
         ]
     )
     return contact
+
+
+def _lead_of(
+    known: Lead | None, *, identifier: str, key: str, name: str, now: datetime
+) -> tuple[Lead, bool]:
+    """The lead of `key` (True: created now): `known` as the locking statement found it,
+    or a new one. A known lead without a name takes the one given."""
+    if known is None:
+        # No savepoint: a concurrent first contact of the same lead that inserted it since
+        # our read makes ours insert nothing (ON CONFLICT, waiting for it on PostgreSQL),
+        # and the lead is read instead, with one more query.
+        table = connection.ops.quote_name(Lead._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (identifier, identifier_key, name, created_at) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (identifier_key) DO NOTHING RETURNING id",
+                [identifier, key, name, connection.ops.adapt_datetimefield_value(now)],
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            lead = Lead(pk=row[0], identifier=identifier, identifier_key=key, name=name)
+            lead.created_at = now
+            return lead, True
+        known = Lead.objects.get(identifier_key=key)
+    if name and not known.name:
+        # Only while it has none: a name given meanwhile by another registration stays.
+        Lead.objects.filter(pk=known.pk, name="").update(name=name)
+        known.name = name
+    return known, False
 
 
 def _decision_event(
