@@ -444,13 +444,14 @@ class WeightsMoved(Exception):
 class Arrival:
     """What a registration found under its locks (lock_arrival): the source, the pool of
     its weighted operators with their loads, its weights, the sticky owner (within the
-    window; None when sticky is off or there is none) and the lead, None when new."""
+    window; None when sticky is off or there is none), and the lead (created: by us)."""
 
     source: Source
     pool: Pool
     weights: Weights
     owner: int | None
-    lead: Lead | None
+    lead: Lead
+    created: bool
 
 
 def _arrival_columns(key: str, sticky_days: str) -> dict[str, Subquery | Case]:
@@ -473,9 +474,45 @@ def _arrival_columns(key: str, sticky_days: str) -> dict[str, Subquery | Case]:
     }
 
 
-def lock_arrival(source_id: int, key: str, *, now: datetime, actor: Actor) -> Arrival | None:
-    """Lock what a registration of lead `key` through the source decides under, and read
-    what it decides by; None when there is no such source.
+def _new_lead_sql() -> str:
+    """The insert of a new lead: nothing (no row returned) when its key exists by now.
+
+    No savepoint is needed: a concurrent first contact of the same lead that inserted it
+    since our read makes ours insert nothing (PostgreSQL waits for it to commit), and the
+    caller reads the lead instead."""
+    table = connection.ops.quote_name(Lead._meta.db_table)
+    return (
+        f"INSERT INTO {table} (identifier, identifier_key, name, created_at) "
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (identifier_key) DO NOTHING RETURNING id"
+    )
+
+
+def _fresh_sql(new_lead: bool) -> str:
+    """PostgreSQL's read after the locks: the source's weights, balances and loads (rows
+    with an operator id) and, for a new lead, its insert (the row without one)."""
+    config = connection.ops.quote_name(SourceOperatorConfig._meta.db_table)
+    contact = connection.ops.quote_name(Contact._meta.db_table)
+    read = (
+        f"SELECT w.operator_id, w.weight, w.balance, (SELECT COUNT(*) FROM {contact} c"
+        " WHERE c.operator_id = w.operator_id AND c.status = %s)"
+        f" FROM {config} w WHERE w.source_id = %s"
+    )
+    if not new_lead:
+        return read
+    return f"WITH new_lead AS ({_new_lead_sql()}) {read} UNION ALL SELECT NULL, 0, 0, id FROM new_lead"
+
+
+def lock_arrival(
+    source_id: int,
+    *,
+    identifier: str,
+    key: str,
+    name: str,
+    now: datetime,
+    actor: Actor,
+) -> Arrival | None:
+    """Lock what a registration of lead `key` through the source decides under, read what
+    it decides by, and find or insert the lead; None when there is no such source.
 
     One statement, when the source has weights: its weighted operators joined to the
     source and to themselves, in ascending operator id, FOR UPDATE OF the source and the
@@ -484,14 +521,18 @@ def lock_arrival(source_id: int, key: str, *, now: datetime, actor: Actor) -> Ar
     then the operators, ascending. The lead and the sticky owner are columns of it; on
     SQLite the loads too (loads_read_under_lock). Then:
 
+    * SQLite: a new lead's insert, one statement.
     * PostgreSQL: one statement after the locks reads the weights, the balanced state
-      and the loads again, from a snapshot taken after them: the locking statement's may
-      predate a weight edit or a registration it waited for. An operator weighted since
-      (the edit held the source when we asked for it) is not locked: WeightsMoved.
+      and the loads again, from a snapshot taken after them (the locking statement's may
+      predate a weight edit, a close or a registration it waited for), and inserts a new
+      lead. An operator weighted since (the edit held the source when we asked for it) is
+      not locked: WeightsMoved, and the caller starts over.
     * A source without weights (no row): the source is locked (and the lead and the owner
       read) by one more statement.
     * A sticky owner without a weight for the source is read (not locked) by one more
       statement, only for the decision log: it cannot receive the contact.
+    * A lead inserted by a concurrent registration since our read is read (one more), a
+      known lead without a name takes the one given (one more UPDATE).
     """
     columns = _arrival_columns(key, "source__sticky_days")
     under_lock = loads_read_under_lock()
@@ -522,17 +563,27 @@ def lock_arrival(source_id: int, key: str, *, now: datetime, actor: Actor) -> Ar
             return None
         first = source = found
     operators = {row.operator_id: row.operator for row in rows}
+    new_lead = first.lead_pk is None
+    inserted: int | None = None
+    lead_row = [identifier, key, name, connection.ops.adapt_datetimefield_value(now)]
     if under_lock:
         weights = [(row.operator_id, row.weight) for row in rows]
         balances = {row.operator_id: row.balance for row in rows}
         loads = {row.operator_id: row.load for row in rows}
+        if new_lead:
+            with connection.cursor() as cursor:
+                cursor.execute(_new_lead_sql(), lead_row)
+                found_row = cursor.fetchone()
+            inserted = found_row[0] if found_row else None
     else:
-        fresh = list(
-            SourceOperatorConfig.objects.filter(source_id=source_id)
-            .order_by("operator_id")
-            .annotate(load=open_contacts(OuterRef("operator_id")))
-            .values_list("operator_id", "weight", "balance", "load")
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _fresh_sql(new_lead),
+                [*(lead_row if new_lead else []), Contact.Status.OPEN, source_id],
+            )
+            fresh = cursor.fetchall()
+        inserted = next((load for pk, _, _, load in fresh if pk is None), None)
+        fresh = sorted(row for row in fresh if row[0] is not None)
         if any(pk not in operators for pk, *_ in fresh):
             raise WeightsMoved(source_id)
         weights = [(pk, weight) for pk, weight, _, _ in fresh]
@@ -553,22 +604,29 @@ def lock_arrival(source_id: int, key: str, *, now: datetime, actor: Actor) -> Ar
     if owner is not None and owner not in operators:
         # Shown in the log with its state, never chosen: it has no weight here.
         shown = (
-            Operator.objects.filter(pk=owner)
-            .annotate(load=open_contacts(OuterRef("pk")))
-            .first()
+            Operator.objects.filter(pk=owner).annotate(load=open_contacts(OuterRef("pk"))).first()
         )
         if shown is not None:
             pool.operators[owner] = shown
             pool.loads[owner] = shown.load
-    lead = None
-    if first.lead_pk is not None:
+    if inserted is not None:
+        lead = Lead(pk=inserted, identifier=identifier, identifier_key=key, name=name)
+        lead.created_at = now
+        return Arrival(source, pool, weights, owner, lead, created=True)
+    if new_lead:
+        lead = Lead.objects.get(identifier_key=key)  # inserted by a concurrent registration
+    else:
         lead = Lead(
             pk=first.lead_pk,
             identifier=first.lead_identifier,
             identifier_key=key,
             name=first.lead_name,
         )
-    return Arrival(source=source, pool=pool, weights=weights, owner=owner, lead=lead)
+    if name and not lead.name:
+        # Only while it has none: a name given meanwhile by another registration stays.
+        Lead.objects.filter(pk=lead.pk, name="").update(name=name)
+        lead.name = name
+    return Arrival(source, pool, weights, owner, lead, created=False)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import actors, allocation, decision_log, shifts, tallies
@@ -120,18 +120,21 @@ def _register(
     actor: Actor,
 ) -> Contact:
     now = timezone.now()
-    key = normalize_identifier(identifier)
-    arrival = allocation.lock_arrival(source_id, key, now=now, actor=actor)
+    arrival = allocation.lock_arrival(
+        source_id,
+        identifier=identifier,
+        key=normalize_identifier(identifier),
+        name=lead_name,
+        now=now,
+        actor=actor,
+    )
     if arrival is None:
         raise ValidationError({"source_id": f"There is no source with id {source_id}."})
     source, pool = arrival.source, arrival.pool
     decision = allocation.decide(pool, source.pk, arrival.weights, owner=arrival.owner, rng=rng)
     operator_id = decision.operator_id
-    lead, created = _lead_of(
-        arrival.lead, identifier=identifier, key=key, name=lead_name, now=now
-    )
     contact = Contact.objects.create(
-        lead=lead,
+        lead=arrival.lead,
         source=source,
         operator_id=operator_id,
         message=message,
@@ -139,7 +142,7 @@ def _register(
         assigned_at=now if operator_id else None,
     )
     pool.moves.add(source.pk, operator_id, Contact.Status.OPEN)
-    if created:
+    if arrival.created:
         pool.moves.add(source.pk, None, tallies.LEAD)
     pool.finish(
         [
@@ -148,35 +151,6 @@ def _register(
         ]
     )
     return contact
-
-
-def _lead_of(
-    known: Lead | None, *, identifier: str, key: str, name: str, now: datetime
-) -> tuple[Lead, bool]:
-    """The lead of `key` (True: created now): `known` as the locking statement found it,
-    or a new one. A known lead without a name takes the one given."""
-    if known is None:
-        # No savepoint: a concurrent first contact of the same lead that inserted it since
-        # our read makes ours insert nothing (ON CONFLICT, waiting for it on PostgreSQL),
-        # and the lead is read instead, with one more query.
-        table = connection.ops.quote_name(Lead._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (identifier, identifier_key, name, created_at) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT (identifier_key) DO NOTHING RETURNING id",
-                [identifier, key, name, connection.ops.adapt_datetimefield_value(now)],
-            )
-            row = cursor.fetchone()
-        if row is not None:
-            lead = Lead(pk=row[0], identifier=identifier, identifier_key=key, name=name)
-            lead.created_at = now
-            return lead, True
-        known = Lead.objects.get(identifier_key=key)
-    if name and not known.name:
-        # Only while it has none: a name given meanwhile by another registration stays.
-        Lead.objects.filter(pk=known.pk, name="").update(name=name)
-        known.name = name
-    return known, False
 
 
 def _decision_event(
