@@ -8,10 +8,10 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import OperationalError, connection, connections, transaction
 
 from distribution import allocation, invariants, selectors, services
-from distribution.models import Contact, Lead, Operator
+from distribution.models import Contact, Lead, Operator, Source
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -227,6 +227,110 @@ def test_registration_waits_for_the_operator_row_lock_on_postgres(make_operator,
     assert results["first"].operator_id == alice.pk
     assert results["second"].operator_id is None
     assert selectors.operator_loads([alice.pk]) == {alice.pk: 1}
+
+
+def locked_elsewhere(model, pk: int) -> bool:
+    """Whether another transaction holds the row's lock (a NOWAIT lock attempt fails)."""
+    try:
+        with transaction.atomic():
+            list(model.objects.select_for_update(nowait=True).filter(pk=pk))
+    except OperationalError:
+        return True
+    return False
+
+
+@pytest.mark.postgres
+def test_a_registration_locks_its_source_and_its_weighted_operators_on_postgres(
+    make_operator, make_source
+):
+    """The locking statement holds the source and every operator weighted for it (the
+    inactive one too), and nothing else, until the registration commits."""
+    weighted = [make_operator(limit=5), make_operator(limit=5, active=False)]
+    unweighted = make_operator(limit=5)
+    source, other = make_source(weights={op: 1 for op in weighted}), make_source()
+    holding, release = threading.Event(), threading.Event()
+
+    registration = hold_in_transaction(
+        lambda: services.contact_register(lead_identifier="a@b.c", source_id=source.pk),
+        holding,
+        release,
+    )
+    holding.wait(timeout=60)
+    try:
+        assert locked_elsewhere(Source, source.pk)
+        assert [locked_elsewhere(Operator, op.pk) for op in weighted] == [True, True]
+        assert not locked_elsewhere(Operator, unweighted.pk)
+        assert not locked_elsewhere(Source, other.pk)
+    finally:
+        release.set()
+        registration.join(timeout=60)
+    assert not locked_elsewhere(Source, source.pk)
+
+
+@pytest.mark.postgres
+def test_a_registration_locks_the_source_then_operators_in_ascending_id_on_postgres(
+    make_operator, make_source
+):
+    """Blocked at its highest operator (held elsewhere), a registration already holds the
+    source and the lower operator: it locks in the engine's order."""
+    low, high = make_operator(limit=5), make_operator(limit=5)
+    source = make_source(weights={high: 1, low: 1})
+    holding, release = threading.Event(), threading.Event()
+    holder = hold_in_transaction(
+        lambda: list(Operator.objects.select_for_update().filter(pk=high.pk)), holding, release
+    )
+    holding.wait(timeout=60)
+    registration = threading.Thread(
+        target=lambda: (
+            services.contact_register(lead_identifier="a@b.c", source_id=source.pk),
+            connections.close_all(),
+        )
+    )
+    registration.start()
+    try:
+        wait_until_a_session_waits_for_a_lock()
+        assert locked_elsewhere(Source, source.pk)
+        assert locked_elsewhere(Operator, low.pk)
+    finally:
+        release.set()
+        holder.join(timeout=60)
+        registration.join(timeout=60)
+    assert Contact.objects.count() == 1
+
+
+@pytest.mark.postgres
+def test_an_operator_weighted_while_a_registration_waits_gets_its_contact_on_postgres(
+    make_operator, make_source
+):
+    """The locking statement's snapshot predates a weight edit it waited for; the read
+    after the locks sees the new operator, and the registration starts over with its lock."""
+    full, newcomer = make_operator(limit=1), make_operator(limit=1)
+    source = make_source(weights={full: 1})
+    services.contact_register(lead_identifier="first", source_id=source.pk)
+    holding, release = threading.Event(), threading.Event()
+    editor = hold_in_transaction(
+        lambda: services.source_set_weight(source_id=source.pk, operator_id=newcomer.pk, weight=1),
+        holding,
+        release,
+    )
+    holding.wait(timeout=60)
+    results: dict[str, Contact] = {}
+
+    def register() -> None:
+        try:
+            results["late"] = services.contact_register(lead_identifier="late", source_id=source.pk)
+        finally:
+            connections.close_all()
+
+    registration = threading.Thread(target=register)
+    registration.start()
+    wait_until_a_session_waits_for_a_lock()
+    release.set()
+    editor.join(timeout=60)
+    registration.join(timeout=60)
+
+    assert results["late"].operator_id == newcomer.pk
+    assert_invariants()
 
 
 def test_weights_changing_during_registrations_and_closes_leave_nobody_waiting(

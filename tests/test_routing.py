@@ -328,3 +328,30 @@ def test_two_workers_at_once_time_a_contact_out_once(make_operator, make_source)
     for contact in Contact.objects.all():
         assert len(contact.missed_by) == 1
         assert contact.operator_id not in contact.missed_by
+
+
+@pytest.mark.django_db
+def test_a_source_without_weights_logs_the_sticky_owner_with_its_state_and_load(
+    clock, make_operator, make_source, register
+):
+    owner = make_operator("Owner", limit=5)
+    web = make_source(weights={owner: 1})
+    phone = make_source()  # No weight at all: the registration's fallback path.
+    set_routing(phone, sticky_days=7)
+    register(web, "returning@example.com")
+    register(web, "someone.else@example.com")
+    services.operator_update(operator_id=owner.pk, presence="away")
+
+    again = register(phone, "returning@example.com")
+
+    assert again.operator_id is None
+    assert last_event(again).candidates == [
+        {
+            "operator_id": owner.pk,
+            "weight": None,
+            "open_contacts": 2,
+            "workload_limit": 5,
+            "eligible": False,
+            "why_not": "away",
+        }
+    ]
