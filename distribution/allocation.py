@@ -91,6 +91,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
@@ -454,7 +455,7 @@ class Arrival:
     created: bool
 
 
-def _arrival_columns(key: str, sticky_days: str) -> dict[str, Subquery | Case]:
+def _arrival_columns(key: str, sticky_days: str) -> dict[str, Any]:
     """The lead of `key` (id, identifier, name) and, when the source (`sticky_days`, the
     path to its column) is sticky, the operator and time of the lead's latest assigned
     contact: columns of the locking statement, so that they cost no statement of their own."""
@@ -499,7 +500,9 @@ def _fresh_sql(new_lead: bool) -> str:
     )
     if not new_lead:
         return read
-    return f"WITH new_lead AS ({_new_lead_sql()}) {read} UNION ALL SELECT NULL, 0, 0, id FROM new_lead"
+    return (
+        f"WITH new_lead AS ({_new_lead_sql()}) {read} UNION ALL SELECT NULL, 0, 0, id FROM new_lead"
+    )
 
 
 def lock_arrival(
@@ -549,6 +552,8 @@ def lock_arrival(
         .order_by("operator_id")
         .annotate(**columns)
     )
+    # The first row (or the source's) carries the lead's and the owner's columns.
+    first: Any
     if rows:
         first = rows[0]
         source = first.source
@@ -563,13 +568,14 @@ def lock_arrival(
             return None
         first = source = found
     operators = {row.operator_id: row.operator for row in rows}
+    annotated: list[Any] = rows
     new_lead = first.lead_pk is None
     inserted: int | None = None
     lead_row = [identifier, key, name, connection.ops.adapt_datetimefield_value(now)]
     if under_lock:
         weights = [(row.operator_id, row.weight) for row in rows]
         balances = {row.operator_id: row.balance for row in rows}
-        loads = {row.operator_id: row.load for row in rows}
+        loads = {row.operator_id: row.load for row in annotated}
         if new_lead:
             with connection.cursor() as cursor:
                 cursor.execute(_new_lead_sql(), lead_row)

@@ -33,7 +33,6 @@ from .models import (
     Contact,
     ContactEvent,
     EventKind,
-    Lead,
     Operator,
     Presence,
     RoutingMode,
