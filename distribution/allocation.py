@@ -87,16 +87,31 @@ transaction of its own: the worker's tick drains it within its interval. The swe
 beside everything else.
 """
 
+import functools
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    Field,
+    Model,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from . import decision_log, tallies
 from .actors import SYSTEM, Actor
@@ -122,6 +137,7 @@ system_rng = random.SystemRandom()
 QUEUE_BATCH_SIZE = 200
 
 Weights = list[tuple[int, int]]  # [(operator_id, weight)]
+M = TypeVar("M", bound=Model)
 Reason = ContactEvent.Reason
 
 
@@ -505,6 +521,95 @@ def _fresh_sql(new_lead: bool) -> str:
     )
 
 
+@dataclass
+class _Head:
+    """The columns every row of the locking statement repeats."""
+
+    source: Source
+    lead_pk: int | None
+    lead_identifier: str | None
+    lead_name: str | None
+    owner_pk: int | None
+    owner_at: Any
+
+
+def _from_db(field: Field, value: Any) -> Any:
+    """A column as the ORM would give it: SQLite returns text for datetimes and integers
+    for booleans; PostgreSQL's driver already returns Python's types."""
+    if value is None or connection.vendor != "sqlite":
+        return value
+    if isinstance(field, DateTimeField):
+        # A table's column comes parsed (naive, in UTC), a subquery's as text.
+        parsed = parse_datetime(value) if isinstance(value, str) else value
+        if isinstance(parsed, datetime) and timezone.is_naive(parsed):
+            return timezone.make_aware(parsed, UTC)
+        return parsed
+    if isinstance(field, BooleanField):
+        return bool(value)
+    return value
+
+
+def _from_row(model: type[M], fields: list[Field], values: Iterable[Any]) -> M:
+    return model.from_db(
+        connection.alias,
+        [f.attname for f in fields],
+        [_from_db(f, v) for f, v in zip(fields, values, strict=True)],
+    )
+
+
+@functools.cache
+def _arrival_sql(vendor: str) -> tuple[str, list[Field], list[Field]]:
+    """The registration's locking statement (lock_arrival), written once per process: the
+    ORM would build and compile it again for every registration, which cost more than
+    running it. Its columns: operator id, weight, balance, the source's fields, the
+    operator's fields, the lead's id, identifier and name, the sticky owner and the time
+    of its contact, and on SQLite the operator's load."""
+    q = connection.ops.quote_name
+    source_fields = list(Source._meta.concrete_fields)
+    operator_fields = list(Operator._meta.concrete_fields)
+    config, source, operator, lead, contact = (
+        q(model._meta.db_table) for model in (SourceOperatorConfig, Source, Operator, Lead, Contact)
+    )
+
+    def lead_column(name: str) -> str:
+        return f"(SELECT l.{q(name)} FROM {lead} l WHERE l.identifier_key = %(key)s)"
+
+    def owner_column(name: str) -> str:
+        # By the lead's id: the planner walks the lead's own contacts (lead_id's index).
+        return (
+            f"CASE WHEN s.sticky_days IS NOT NULL THEN (SELECT c.{q(name)} FROM {contact} c"
+            f" WHERE c.lead_id = {lead_column('id')} AND c.operator_id IS NOT NULL"
+            " ORDER BY c.created_at DESC, c.id DESC LIMIT 1) END"
+        )
+
+    columns = [
+        "w.operator_id",
+        "w.weight",
+        "w.balance",
+        *(f"s.{q(f.column)}" for f in source_fields),
+        *(f"o.{q(f.column)}" for f in operator_fields),
+        lead_column("id"),
+        lead_column("identifier"),
+        lead_column("name"),
+        owner_column("operator_id"),
+        owner_column("created_at"),
+    ]
+    if vendor == "sqlite":
+        columns.append(
+            f"(SELECT COUNT(*) FROM {contact} c"
+            " WHERE c.operator_id = w.operator_id AND c.status = %(open)s)"
+        )
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {config} w"
+        f" JOIN {source} s ON s.id = w.source_id JOIN {operator} o ON o.id = w.operator_id"
+        " WHERE w.source_id = %(source)s ORDER BY w.operator_id"
+    )
+    if vendor != "sqlite":
+        # Sorted first, then locked row by row, each row's source before its operator.
+        sql += " FOR UPDATE OF s, o"
+    return sql, source_fields, operator_fields
+
+
 def lock_arrival(
     source_id: int,
     *,
@@ -537,26 +642,33 @@ def lock_arrival(
     * A lead inserted by a concurrent registration since our read is read (one more), a
       known lead without a name takes the one given (one more UPDATE).
     """
-    columns = _arrival_columns(key, "source__sticky_days")
     under_lock = loads_read_under_lock()
-    if under_lock:
-        columns["load"] = open_contacts(OuterRef("operator_id"))
+    sql, source_fields, operator_fields = _arrival_sql(connection.vendor)
     # Race prevented: two registrations (or a registration and a close) both counting an
     # operator's last free slot, and a weight or a balance of the source changing while
     # we decide by it. Every transaction that assigns to an operator, or edits a weight,
     # holds these locks from before it reads until it commits.
-    rows = list(
-        SourceOperatorConfig.objects.filter(source_id=source_id)
-        .select_related("source", "operator")
-        .select_for_update(of=("source", "operator"))
-        .order_by("operator_id")
-        .annotate(**columns)
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"source": source_id, "key": key, "open": Contact.Status.OPEN})
+        rows = cursor.fetchall()
     # The first row (or the source's) carries the lead's and the owner's columns.
     first: Any
+    operators: dict[int, Operator] = {}
+    loads: dict[int, int] = {}
+    weights: Weights = []
+    balances: dict[int, int] = {}
     if rows:
-        first = rows[0]
-        source = first.source
+        ns, no = len(source_fields), len(operator_fields)
+        source = _from_row(Source, source_fields, rows[0][3 : 3 + ns])
+        first = _Head(source, *rows[0][3 + ns + no : 3 + ns + no + 5])
+        first.owner_at = _from_db(Contact._meta.get_field("created_at"), first.owner_at)
+        for row in rows:
+            pk = row[0]
+            weights.append((pk, row[1]))
+            balances[pk] = row[2]
+            operators[pk] = _from_row(Operator, operator_fields, row[3 + ns : 3 + ns + no])
+            if under_lock:
+                loads[pk] = row[-1]
     else:
         found = (
             Source.objects.select_for_update()
@@ -567,15 +679,10 @@ def lock_arrival(
         if found is None:
             return None
         first = source = found
-    operators = {row.operator_id: row.operator for row in rows}
-    annotated: list[Any] = rows
     new_lead = first.lead_pk is None
     inserted: int | None = None
     lead_row = [identifier, key, name, connection.ops.adapt_datetimefield_value(now)]
     if under_lock:
-        weights = [(row.operator_id, row.weight) for row in rows]
-        balances = {row.operator_id: row.balance for row in rows}
-        loads = {row.operator_id: row.load for row in annotated}
         if new_lead:
             with connection.cursor() as cursor:
                 cursor.execute(_new_lead_sql(), lead_row)
@@ -616,17 +723,20 @@ def lock_arrival(
             pool.operators[owner] = shown
             pool.loads[owner] = shown.load
     if inserted is not None:
-        lead = Lead(pk=inserted, identifier=identifier, identifier_key=key, name=name)
-        lead.created_at = now
+        lead = Lead.from_db(
+            connection.alias,
+            ["id", "identifier", "identifier_key", "name", "created_at"],
+            [inserted, identifier, key, name, now],
+        )
         return Arrival(source, pool, weights, owner, lead, created=True)
     if new_lead:
         lead = Lead.objects.get(identifier_key=key)  # inserted by a concurrent registration
     else:
-        lead = Lead(
-            pk=first.lead_pk,
-            identifier=first.lead_identifier,
-            identifier_key=key,
-            name=first.lead_name,
+        # Its creation time is not read: deferred, it is loaded if anyone asks for it.
+        lead = Lead.from_db(
+            connection.alias,
+            ["id", "identifier", "identifier_key", "name"],
+            [first.lead_pk, first.lead_identifier, key, first.lead_name],
         )
     if name and not lead.name:
         # Only while it has none: a name given meanwhile by another registration stays.
