@@ -63,7 +63,23 @@ order, so that two transactions never wait for each other in a cycle:
         ->  queued contact rows (SKIP LOCKED)  ->  new lead row
 
 A transaction that holds operator locks never waits for a contact lock (it skips locked
-queued contacts), which is what keeps the order acyclic. The balanced state
+queued contacts), which is what keeps the order acyclic.
+
+A registration (lock_arrival) takes the source and its operators in one statement: the
+source's weights joined to the source and to the operators, sorted by operator id, FOR
+UPDATE OF the source and the operators. PostgreSQL sorts before it locks (LockRows sits
+above the Sort) and locks each row's source before its operator, so it holds the source
+from the first row on and the operators in ascending id, as above. Its statements, BEGIN
+and COMMIT included: the locking statement, which also reads the weights, the balanced
+state, the lead and the sticky owner (and, on SQLite, the loads); on PostgreSQL one read
+after the locks, because a statement sees the snapshot taken when it started, from before
+any lock it waited for: the weights, the balances and the loads again, and a new lead's
+insert with them; on SQLite a new lead's insert; the contact; the tallies; the events; the
+balanced UPDATE when the round robin moved. SQLite 6 (known lead) or 7 (new), PostgreSQL 7;
+balanced one more. A weight edit that committed while the registration waited for the
+source can have weighted an operator it did not lock: it starts over (WeightsMoved). A
+sticky owner without a weight for the source is read, not locked: it cannot receive the
+contact, the log only shows it. The balanced state
 (SourceOperatorConfig.balance) is part of the source row's lock: every decision among
 several operators runs under the source's lock (a registration, drain_source, a weight
 change, a requeue, which locks the sources of the operator's contacts, and a time-out),
@@ -77,8 +93,9 @@ Why I2 holds. Every write keeps "no queued contact could be assigned" true when 
 commits. Room that appears on operator X (a close, a reassignment away, an activation, a
 raised limit, becoming available) is drained to X alone, under X's lock, with X's weights
 read after the lock: a weight of X only changes under X's lock (services._replace_weights).
-A registration holds the locks of every operator weighted for its source, so it either sees
-room made before it or is seen by the drain that made it. A drain locks at most as many queued
+A registration holds the locks of every operator weighted for its source (and starts over
+when a weight added while it waited names one it does not hold), so it either sees room
+made before it or is seen by the drain that made it. A drain locks at most as many queued
 contacts as it can assign at that moment, oldest first: two drains on two operators of
 one source take the oldest and the next one, instead of one locking the whole queue and
 the other finding nothing to take. Room that time brings (a shift that starts) has no
