@@ -487,17 +487,16 @@ class Arrival:
     created: bool
 
 
-def _arrival_columns(key: str, sticky_days: str) -> dict[str, Any]:
-    """The lead of `key` (id, identifier, name) and, when the source (`sticky_days`, the
-    path to its column) is sticky, the operator and time of the lead's latest assigned
-    contact: columns of the locking statement, so that they cost no statement of their own."""
+def _arrival_columns(key: str) -> dict[str, Any]:
+    """For a source without weights, the lead and sticky owner columns of the locking
+    statement (_arrival_sql) as annotations of the source's row."""
     lead = Lead.objects.filter(identifier_key=key).order_by()
     # By the lead's id, not a join on its key: the planner then walks the lead's own
     # contacts (the lead_id index) rather than the newest contacts of everyone.
     latest = Contact.objects.filter(
         lead_id=Subquery(lead.values("pk")[:1]), operator__isnull=False
     ).order_by("-created_at", "-id")
-    sticky = Q(**{f"{sticky_days}__isnull": False})
+    sticky = Q(sticky_days__isnull=False)
     return {
         "lead_pk": Subquery(lead.values("pk")[:1]),
         "lead_identifier": Subquery(lead.values("identifier")[:1]),
@@ -690,7 +689,7 @@ def lock_arrival(
         found = (
             Source.objects.select_for_update()
             .filter(pk=source_id)
-            .annotate(**_arrival_columns(key, "sticky_days"))
+            .annotate(**_arrival_columns(key))
             .first()
         )
         if found is None:

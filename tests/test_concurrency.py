@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from django.db import OperationalError, connection, connections, transaction
 
-from distribution import allocation, invariants, selectors, services
+from distribution import allocation, invariants, selectors, services, tallies
 from distribution.models import Contact, Lead, Operator, Source
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -331,6 +331,48 @@ def test_an_operator_weighted_while_a_registration_waits_gets_its_contact_on_pos
 
     assert results["late"].operator_id == newcomer.pk
     assert_invariants()
+
+
+@pytest.mark.postgres
+def test_a_new_lead_inserted_while_a_registration_waits_is_read_not_doubled_on_postgres(
+    make_operator, make_source
+):
+    """Two first contacts of one lead through two sources (no lock in common): the second
+    insert waits for the first's uncommitted lead, inserts nothing, and reads it."""
+    web, phone = (
+        make_source(weights={make_operator(): 1}),
+        make_source(weights={make_operator(): 1}),
+    )
+    holding, release = threading.Event(), threading.Event()
+    first = hold_in_transaction(
+        lambda: services.contact_register(lead_identifier="new@example.com", source_id=web.pk),
+        holding,
+        release,
+    )
+    holding.wait(timeout=60)
+    results: dict[str, Contact] = {}
+
+    def register() -> None:
+        try:
+            results["second"] = services.contact_register(
+                lead_identifier="NEW@example.com", source_id=phone.pk
+            )
+        finally:
+            connections.close_all()
+
+    second = threading.Thread(target=register)
+    second.start()
+    wait_until_a_session_waits_for_a_lock()
+    release.set()
+    first.join(timeout=60)
+    second.join(timeout=60)
+
+    lead = Lead.objects.get()
+    assert results["second"].lead_id == lead.pk
+    assert Contact.objects.filter(lead=lead).count() == 2
+    # The lead counts under the source of its first contact only.
+    assert tallies.stored() == tallies.recount()
+    assert tallies.stored()[web.pk, 0, "lead"] == 1
 
 
 def test_weights_changing_during_registrations_and_closes_leave_nobody_waiting(
