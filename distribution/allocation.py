@@ -574,16 +574,30 @@ def _from_row(model: type[M], fields: list[Field], values: Sequence[Any]) -> M:
     return model.from_db(connection.alias, [f.attname for f in fields], values)
 
 
+# What refusal() and Pool.room() read of an operator.
+ACCEPTS_CONTACTS_FIELDS = (
+    "id",
+    "is_active",
+    "workload_limit",
+    "presence",
+    "on_shift",
+    "shift_changes_at",
+)
+
+
 @functools.cache
 def _arrival_sql(vendor: str) -> tuple[str, list[Field], list[Field]]:
     """The registration's locking statement (lock_arrival), written once per process: the
     ORM would build and compile it again for every registration, which cost more than
     running it. Its columns: operator id, weight, balance, the source's fields, the
-    operator's fields, the lead's id, identifier and name, the sticky owner and the time
-    of its contact, and on SQLite the operator's load."""
+    operator's fields the engine decides by (ACCEPTS_CONTACTS_FIELDS; the others are
+    deferred), the lead's id, identifier and name, the sticky owner and the time of its
+    contact, and on SQLite the operator's load."""
     q = connection.ops.quote_name
     source_fields = list(Source._meta.concrete_fields)
-    operator_fields = list(Operator._meta.concrete_fields)
+    operator_fields = [
+        f for f in Operator._meta.concrete_fields if f.name in ACCEPTS_CONTACTS_FIELDS
+    ]
     config, source, operator, lead, contact = (
         q(model._meta.db_table) for model in (SourceOperatorConfig, Source, Operator, Lead, Contact)
     )
