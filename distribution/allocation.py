@@ -677,7 +677,9 @@ def lock_arrival(
     # Race prevented: two registrations (or a registration and a close) both counting an
     # operator's last free slot, and a weight or a balance of the source changing while
     # we decide by it. Every transaction that assigns to an operator, or edits a weight,
-    # holds these locks from before it reads until it commits.
+    # holds these locks from before it reads until it commits. Inactive operators are
+    # locked too: one being activated right now either waits for us (and then drains our
+    # contact from the queue) or is seen active by us.
     with connection.cursor() as cursor:
         cursor.execute(sql, {"source": source_id, "key": key})
         rows = cursor.fetchall()
