@@ -100,15 +100,19 @@ INSTALLED_APPS = [
     "distribution",
 ]
 
+# An API call with a bearer token goes around the three crm.middleware classes (Django's
+# session, authentication and message middleware): it needs no session, login or
+# messages, and ignores cookies (crm/middleware.py says why that is safe). Everything
+# else here serves it too.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "crm.middleware.NeverCacheMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "crm.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "crm.middleware.AuthenticationMiddleware",
+    "crm.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",

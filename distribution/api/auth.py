@@ -17,7 +17,7 @@ from ninja.openapi.views import openapi_json
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
-from distribution.auth_tokens import api_token_authenticate
+from distribution.auth_tokens import api_token_authenticate, bearer_secret
 from distribution.models import ApiToken
 from distribution.permissions import is_supervisor, supervisor_required
 
@@ -32,13 +32,13 @@ class BearerToken(HttpBearer):
     def __call__(self, request: HttpRequest) -> ApiToken | None:
         # Ninja's version logs a header with another scheme in DEBUG, which could write
         # someone's Basic credentials to the log; this one only reads it.
-        scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer":
+        secret = bearer_secret(request)
+        if secret is None:
             return None
         return self.authenticate(request, secret)
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        return api_token_authenticate(token.strip())
+        return api_token_authenticate(token)
 
 
 class SupervisorSession(APIKeyCookie):
