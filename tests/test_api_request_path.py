@@ -181,3 +181,21 @@ def test_a_token_request_with_a_disallowed_host_is_refused(client, db):
     response = client.get("/api/operators/", headers={**api.headers, "Host": "evil.example"})
 
     assert response.status_code == 400
+
+
+def test_the_one_operator_get_answers_what_the_list_says(client, make_operator, make_source):
+    # The GET runs SQL prepared once from the list's queryset (distribution/api/prepared.py):
+    # an operator with a login (whose user row the list joins), an inactive one and one
+    # with open contacts each read the same as in the list.
+    ann, bob = make_operator("Ann", limit=3), make_operator("Bob", active=False)
+    services.operator_login_create(operator_id=ann.pk, username="ann", password="x" * 20)
+    source = make_source(weights={ann: 1})
+    services.contact_register(lead_identifier="a@example.com", source_id=source.pk)
+    api = ApiClient(client)
+    listed = {item["id"]: item for item in json_of(api.get("/api/operators/"))["items"]}
+
+    for operator in (ann, bob):
+        assert json_of(api.get(f"/api/operators/{operator.pk}")) == listed[operator.pk]
+    assert listed[ann.pk]["open_contacts"] == 1
+    assert listed[bob.pk]["is_active"] is False
+    assert api.get(f"/api/operators/{bob.pk + 100}").status_code == 404
