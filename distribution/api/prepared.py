@@ -25,7 +25,7 @@ M = TypeVar("M", bound=Model)
 # An id that no row holds, to find where the real id goes among the bound parameters.
 _PLACEHOLDER = -7_301_190_233
 
-Compiled = tuple[str, tuple, int]
+Compiled = tuple[type[Model], str, tuple, int]
 
 
 class PreparedGet(Generic[M]):
@@ -41,21 +41,21 @@ class PreparedGet(Generic[M]):
         compiled = self._compiled[vendor]
         if compiled is None:
             return self.queryset().get(pk=pk)
-        sql, params, at = compiled
-        queryset = self.queryset()
+        model, sql, params, at = compiled
         bound = (*params[:at], pk, *params[at + 1 :])
-        for obj in queryset.model._default_manager.raw(sql, bound):
-            return obj
-        raise queryset.model.DoesNotExist(f"No {queryset.model.__name__} with id {pk}.")
+        for obj in model._default_manager.raw(sql, bound):
+            return obj  # type: ignore[return-value]
+        raise model.DoesNotExist(f"No {model.__name__} with id {pk}.")
 
     def _one(self) -> QuerySet[M]:
         return self.queryset().select_related(None).order_by().filter(pk=_PLACEHOLDER)
 
     def _compile(self) -> Compiled | None:
-        sql, params = self._one().query.sql_with_params()
+        one = self._one()
+        sql, params = one.query.sql_with_params()
         if (sql, params) != self._one().query.sql_with_params():
             return None
         places = [i for i, param in enumerate(params) if param == _PLACEHOLDER]
         if len(places) != 1:
             return None
-        return sql, tuple(params), places[0]
+        return one.model, sql, tuple(params), places[0]
