@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from distribution import services
+from distribution.api.prepared import PreparedGet
 from distribution.auth_tokens import api_token_create
 from distribution.models import ApiToken, Contact, Operator
 from tests.api_support import ApiClient, json_of, query_count
@@ -199,3 +200,24 @@ def test_the_one_operator_get_answers_what_the_list_says(client, make_operator, 
     assert listed[ann.pk]["open_contacts"] == 1
     assert listed[bob.pk]["is_active"] is False
     assert api.get(f"/api/operators/{bob.pk + 100}").status_code == 404
+
+
+def test_a_queryset_that_depends_on_the_moment_is_not_prepared(make_operator):
+    ann = make_operator("Ann")
+    # Its SQL binds a new time at every build, so a frozen copy would be wrong.
+    made_before_now = PreparedGet(lambda: Operator.objects.filter(created_at__lte=timezone.now()))
+
+    assert made_before_now.get(ann.pk) == ann
+    assert made_before_now._compiled[connection.vendor] is None
+    with pytest.raises(Operator.DoesNotExist):
+        made_before_now.get(ann.pk + 1)
+
+
+def test_a_prepared_get_binds_the_id_it_is_given(make_operator):
+    ann, bob = make_operator("Ann"), make_operator("Bob")
+    by_id = PreparedGet(lambda: Operator.objects.filter(is_active=True))
+
+    assert [by_id.get(ann.pk).name, by_id.get(bob.pk).name] == ["Ann", "Bob"]
+    assert by_id._compiled[connection.vendor] is not None
+    with pytest.raises(Operator.DoesNotExist):
+        by_id.get(bob.pk + 1)

@@ -45,7 +45,7 @@ class PreparedGet(Generic[M]):
         bound = (*params[:at], pk, *params[at + 1 :])
         for obj in model._default_manager.raw(sql, bound):
             return obj  # type: ignore[return-value]
-        raise model.DoesNotExist(f"No {model.__name__} with id {pk}.")
+        raise model.DoesNotExist(f"No {model.__name__} with id {pk}.")  # type: ignore[attr-defined]
 
     def _one(self) -> QuerySet[M]:
         return self.queryset().select_related(None).order_by().filter(pk=_PLACEHOLDER)
