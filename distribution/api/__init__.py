@@ -24,6 +24,7 @@ Registers contacts and manages operators, sources and weights for bots and integ
 **Authentication.** Every call needs `Authorization: Bearer <token>`; create a token with
 `python manage.py create_api_token NAME`. A supervisor logged in to the web pages may also
 use the API with its session (these docs do): unsafe methods then need the CSRF token.
+A request with a bearer header is judged by its token alone (its cookies are ignored).
 
 **Requests.** Bodies are JSON (read as JSON whatever the Content-Type says), with exactly
 the documented types: `"10"` is not a number and a field the schema does not name is

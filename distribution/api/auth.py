@@ -4,6 +4,8 @@ Who may call the API: a bot with a bearer token, or a supervisor with its sessio
 Bearer requests need no CSRF token: a browser never adds an Authorization header on
 its own, so a forged cross-site request cannot carry one. Session requests can be
 forged that way, so an unsafe method with a session must pass Django's CSRF check.
+A request with a bearer header never reaches the session: crm/middleware.py skips the
+session and login for it, so its request.user is anonymous.
 """
 
 from collections.abc import Callable
