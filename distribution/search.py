@@ -63,9 +63,20 @@ class Terms:
     name: str
 
     @property
-    def short(self) -> bool:
-        """Too short for the trigram index: looked for as a prefix of the key instead."""
-        return min(len(k) for k in self.keys) < TRIGRAM or len(self.name) < TRIGRAM
+    def indexed_keys(self) -> tuple[str, ...]:
+        """The fragments the trigram index can look for (three characters or more)."""
+        return tuple(key for key in self.keys if len(key) >= TRIGRAM)
+
+    @property
+    def prefix_keys(self) -> tuple[str, ...]:
+        """The shorter ones: looked for as the start of a key instead."""
+        return tuple(key for key in self.keys if len(key) < TRIGRAM)
+
+    @property
+    def indexed_name(self) -> str | None:
+        """The name to look for, when it is long enough for the index (else names are
+        not searched)."""
+        return self.name if len(self.name) >= TRIGRAM else None
 
 
 def terms(search: str) -> Terms | None:
@@ -89,10 +100,10 @@ def _quoted(text: str) -> str:
 
 
 def fts_query(found: Terms, *, names: bool) -> str:
-    """The MATCH expression of a search of at least three characters (SQLite)."""
-    phrases = [f"identifier_key : {_quoted(key)}" for key in found.keys]
-    if names:
-        phrases.append(f"name : {_quoted(found.name)}")
+    """The MATCH expression of the indexed part of a search (SQLite)."""
+    phrases = [f"identifier_key : {_quoted(key)}" for key in found.indexed_keys]
+    if names and found.indexed_name:
+        phrases.append(f"name : {_quoted(found.indexed_name)}")
     return " OR ".join(phrases)
 
 
@@ -112,19 +123,18 @@ def lead_filter(search: str, *, names: bool = False, prefix: str = "") -> Q | No
     found = terms(search)
     if found is None:
         return None
-    if found.short:
-        condition = Q()
-        for key in found.keys:
-            condition |= _prefix(key)
-        return _prefixed(condition, prefix)
-    if connection.vendor == "sqlite":
-        sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
-        return Q(**{f"{prefix}pk__in": RawSQL(sql, [fts_query(found, names=names)])})
     condition = Q()
-    for key in found.keys:
-        condition |= Q(identifier_key__contains=key)
-    if names:
-        condition |= Q(name__icontains=found.name)
+    for key in found.prefix_keys:
+        condition |= _prefix(key)
+    if connection.vendor == "sqlite":
+        if fts_query(found, names=names):
+            sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+            condition |= Q(pk__in=RawSQL(sql, [fts_query(found, names=names)]))
+    else:
+        for key in found.indexed_keys:
+            condition |= Q(identifier_key__contains=key)
+        if names and found.indexed_name:
+            condition |= Q(name__icontains=found.indexed_name)
     return _prefixed(condition, prefix)
 
 
@@ -154,7 +164,7 @@ def lead_page(
     ascending = after is not None
     leads = Lead.objects.order_by("pk" if ascending else "-pk")
     found = terms(search)
-    if found is not None and not found.short and connection.vendor == "sqlite":
+    if found is not None and not found.prefix_keys and connection.vendor == "sqlite":
         # The page is read from the index in rowid order, and the reading stops after the
         # page: "IN (every match)" would first collect them all (a million for "example").
         sql, params = _fts_ids(found, before=before, after=after)
@@ -175,7 +185,7 @@ def count_matches(search: str, *, cap: int) -> int:
     """How many leads the search finds, counting no further than `cap` + 1: a count that
     reads at most that many index entries, however many leads match."""
     found = terms(search)
-    if found is not None and not found.short and connection.vendor == "sqlite":
+    if found is not None and not found.prefix_keys and connection.vendor == "sqlite":
         sql, params = _fts_ids(found)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT %s)", [*params, cap + 1])
