@@ -246,9 +246,7 @@ class LeadPage:
         return min(self.total, LEAD_MATCHES_COUNTED)
 
 
-def lead_list(
-    *, search: str = "", before: int | None = None, after: int | None = None
-) -> LeadPage:
+def lead_list(*, search: str = "", before: int | None = None, after: int | None = None) -> LeadPage:
     """A page of the leads whose identifier contains `search` (search.py: any case, a phone
     number in any spelling; all leads without one), newest first, older than the lead
     `before` or newer than the lead `after`: four queries, however many leads and however
@@ -266,9 +264,7 @@ def lead_list(
         older = rows[-1].pk if more else None
     searched = bool(search_module.terms(search))
     total = (
-        search_module.count_matches(search, cap=LEAD_MATCHES_COUNTED)
-        if searched
-        else lead_total()
+        search_module.count_matches(search, cap=LEAD_MATCHES_COUNTED) if searched else lead_total()
     )
     return LeadPage(with_lead_figures(rows), newer, older, total, searched)
 
@@ -471,13 +467,12 @@ def operator_today(operator: Operator, *, now: datetime | None = None) -> DayFig
     now = now or timezone.now()
     zone = ZoneInfo(operator.time_zone if shifts.is_time_zone(operator.time_zone) else "UTC")
     midnight = datetime.combine(now.astimezone(zone).date(), time.min, tzinfo=zone)
-    today = Q(assigned_at__gte=midnight) | Q(responded_at__gte=midnight) | Q(closed_at__gte=midnight)
+    today = (
+        Q(assigned_at__gte=midnight) | Q(responded_at__gte=midnight) | Q(closed_at__gte=midnight)
+    )
     mine = Contact.objects.filter(operator_id=operator.pk)
     rows = list(
-        (
-            mine.filter(OPEN)
-            | mine.filter(status=Contact.Status.CLOSED, closed_at__gte=midnight)
-        )
+        (mine.filter(OPEN) | mine.filter(status=Contact.Status.CLOSED, closed_at__gte=midnight))
         .filter(today)
         .values_list("assigned_at", "responded_at", "closed_at")
     )

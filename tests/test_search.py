@@ -75,14 +75,19 @@ def test_a_name_given_later_is_found(leads, make_source, register):
 
 
 @pytest.mark.parametrize(
-    "term", ['"', 'a"b', "al*", "AND", "NEAR(a b)", "x OR y", "{name}: x", "^ali", "'; --", "%", "_"]
+    "term",
+    ['"', 'a"b', "al*", "AND", "NEAR(a b)", "x OR y", "{name}: x", "^ali", "'; --", "%", "_"],
 )
 def test_query_syntax_is_searched_as_text_and_never_fails(leads, term):
     key = casefold_key(term)
-    expected = [lead.identifier for lead in Lead.objects.order_by("-pk") if key in lead.identifier_key]
+    expected = [
+        lead.identifier for lead in Lead.objects.order_by("-pk") if key in lead.identifier_key
+    ]
     if len(key) < search.TRIGRAM:
         expected = [
-            lead.identifier for lead in Lead.objects.order_by("-pk") if lead.identifier_key.startswith(key)
+            lead.identifier
+            for lead in Lead.objects.order_by("-pk")
+            if lead.identifier_key.startswith(key)
         ]
     assert found(term) == expected
     contacts_found(term)  # no error either
@@ -191,7 +196,7 @@ def test_postgres_reads_a_short_search_from_the_pattern_index_on_the_key(leads):
 
 
 def test_registering_through_the_services_is_searchable_at_once(make_source):
-    services.contact_register(lead_identifier=" New.Customer@Example.com ", source_id=make_source().pk)
+    services.contact_register(
+        lead_identifier=" New.Customer@Example.com ", source_id=make_source().pk
+    )
     assert found("customer@") == ["New.Customer@Example.com"]
-
-
