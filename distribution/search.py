@@ -107,14 +107,14 @@ def fts_query(found: Terms, *, names: bool) -> str:
     return " OR ".join(phrases)
 
 
-def _prefix(key: str) -> Q:
+def _prefix(key: str, path: str) -> Q:
     if connection.vendor == "sqlite":
         # The unique index on the key holds it in code point order (BINARY collation): a
         # range of it, where SQLite's LIKE 'x%' (case-insensitive) could not use it.
-        return Q(identifier_key__gte=key, identifier_key__lt=key + LAST)
+        return Q(**{f"{path}identifier_key__gte": key, f"{path}identifier_key__lt": key + LAST})
     # PostgreSQL: LIKE 'x%' reads the varchar_pattern_ops index Django gives a unique
     # CharField (a range would follow the database's collation, which is no prefix order).
-    return Q(identifier_key__startswith=key)
+    return Q(**{f"{path}identifier_key__startswith": key})
 
 
 def lead_filter(search: str, *, names: bool = False, prefix: str = "") -> Q | None:
@@ -125,31 +125,18 @@ def lead_filter(search: str, *, names: bool = False, prefix: str = "") -> Q | No
         return None
     condition = Q()
     for key in found.prefix_keys:
-        condition |= _prefix(key)
+        condition |= _prefix(key, prefix)
     if connection.vendor == "sqlite":
-        if fts_query(found, names=names):
+        match = fts_query(found, names=names)
+        if match:
             sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
-            condition |= Q(pk__in=RawSQL(sql, [fts_query(found, names=names)]))
+            condition |= Q(**{f"{prefix}pk__in": RawSQL(sql, [match])})
     else:
         for key in found.indexed_keys:
-            condition |= Q(identifier_key__contains=key)
+            condition |= Q(**{f"{prefix}identifier_key__contains": key})
         if names and found.indexed_name:
-            condition |= Q(name__icontains=found.indexed_name)
-    return _prefixed(condition, prefix)
-
-
-def _prefixed(condition: Q, prefix: str) -> Q:
-    """`condition` (on a lead's own fields) as seen from a model that points at leads."""
-    if not prefix:
-        return condition
-    result = Q(_connector=condition.connector, _negated=condition.negated)
-    for child in condition.children:
-        if isinstance(child, Q):
-            result.children.append(_prefixed(child, prefix))
-        else:
-            field, value = child
-            result.children.append((f"{prefix}{field}", value))
-    return result
+            condition |= Q(**{f"{prefix}name__icontains": found.indexed_name})
+    return condition
 
 
 # --- a page of leads ---------------------------------------------------------------
