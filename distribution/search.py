@@ -37,7 +37,7 @@ ordering by another column would first collect every match to sort them.
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from .identity import phone_search_fragment
@@ -50,6 +50,9 @@ TRIGRAM = 3
 # distribution_lead (SQLite's way of altering a column) drops the triggers with the old
 # table: it must create them again (tests/test_search.py checks that they exist).
 FTS_TABLE = "distribution_lead_search"
+# Up to this many matches a search is read as a list of ids; beyond, it is checked row by
+# row as a list is walked (lead_filter).
+SELECTIVE = 1000
 # The highest code point: every text that starts with `p` sorts from `p` up to `p + LAST`.
 LAST = "\U0010ffff"
 
@@ -107,35 +110,75 @@ def fts_query(found: Terms, *, names: bool) -> str:
     return " OR ".join(phrases)
 
 
-def _prefix(key: str, path: str) -> Q:
-    if connection.vendor == "sqlite":
-        # The unique index on the key holds it in code point order (BINARY collation): a
-        # range of it, where SQLite's LIKE 'x%' (case-insensitive) could not use it.
-        return Q(**{f"{path}identifier_key__gte": key, f"{path}identifier_key__lt": key + LAST})
-    # PostgreSQL: LIKE 'x%' reads the varchar_pattern_ops index Django gives a unique
-    # CharField (a range would follow the database's collation, which is no prefix order).
-    return Q(**{f"{path}identifier_key__startswith": key})
-
-
 def lead_filter(search: str, *, names: bool = False, prefix: str = "") -> Q | None:
     """The condition on leads (`prefix` names the path to the lead, e.g. "lead__") that
-    keeps those the search finds; None when the search is empty."""
+    keeps those the search finds; None when the search is empty.
+
+    On SQLite the search is first read from its indexes, at most SELECTIVE + 1 leads (one
+    query): a search that finds no more than SELECTIVE becomes "lead in (these ids)", which
+    the list then reads through its index on the lead. One that finds more is common
+    ("example", "se"): it becomes a check of each row against the index (a correlated
+    EXISTS), so that the list is walked newest first and stops after its page, where
+    "lead in (every match)" would first collect and sort them all. PostgreSQL's planner
+    makes that choice itself from its statistics.
+    """
     found = terms(search)
     if found is None:
         return None
+    if connection.vendor != "sqlite":
+        return _postgres_filter(found, names=names, prefix=prefix)
+    ids = _sqlite_ids(found, names=names, limit=SELECTIVE + 1)
+    if len(ids) <= SELECTIVE:
+        return Q(**{f"{prefix}pk__in": ids})
+    outer = '"distribution_contact"."lead_id"' if prefix == "lead__" else '"distribution_lead"."id"'
+    if prefix not in ("", "lead__"):
+        raise ValueError(f"no outer column for the path {prefix!r}")
+    checks, params = [], []
+    for key in found.prefix_keys:
+        checks.append(
+            f"EXISTS (SELECT 1 FROM distribution_lead AS prefixed WHERE prefixed.id = {outer} "
+            "AND prefixed.identifier_key >= %s AND prefixed.identifier_key < %s)"
+        )
+        params += [key, key + LAST]
+    match = fts_query(found, names=names)
+    if match:
+        checks.append(
+            f"EXISTS (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
+            f"AND {FTS_TABLE}.rowid = {outer})"
+        )
+        params.append(match)
+    return Q(RawSQL(" OR ".join(checks), params, output_field=BooleanField()))
+
+
+def _sqlite_ids(found: Terms, *, names: bool, limit: int) -> list[int]:
+    """The ids of up to `limit` leads the search finds (SQLite), from its indexes."""
+    parts, params = [], []
+    for key in found.prefix_keys:
+        # The unique index on the key holds it in code point order (BINARY collation): a
+        # range of it, where SQLite's LIKE 'x%' (case-insensitive) could not use it.
+        parts.append(
+            "SELECT id FROM distribution_lead WHERE identifier_key >= %s AND identifier_key < %s"
+        )
+        params += [key, key + LAST]
+    match = fts_query(found, names=names)
+    if match:
+        parts.append(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s")
+        params.append(match)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM ({' UNION '.join(parts)}) LIMIT %s", [*params, limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _postgres_filter(found: Terms, *, names: bool, prefix: str) -> Q:
     condition = Q()
     for key in found.prefix_keys:
-        condition |= _prefix(key, prefix)
-    if connection.vendor == "sqlite":
-        match = fts_query(found, names=names)
-        if match:
-            sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
-            condition |= Q(**{f"{prefix}pk__in": RawSQL(sql, [match])})
-    else:
-        for key in found.indexed_keys:
-            condition |= Q(**{f"{prefix}identifier_key__contains": key})
-        if names and found.indexed_name:
-            condition |= Q(**{f"{prefix}name__icontains": found.indexed_name})
+        # LIKE 'x%' reads the varchar_pattern_ops index Django gives a unique CharField (a
+        # range would follow the database's collation, which is no prefix order).
+        condition |= Q(**{f"{prefix}identifier_key__startswith": key})
+    for key in found.indexed_keys:
+        condition |= Q(**{f"{prefix}identifier_key__contains": key})
+    if names and found.indexed_name:
+        condition |= Q(**{f"{prefix}name__icontains": found.indexed_name})
     return condition
 
 
@@ -172,13 +215,12 @@ def count_matches(search: str, *, cap: int) -> int:
     """How many leads the search finds, counting no further than `cap` + 1: a count that
     reads at most that many index entries, however many leads match."""
     found = terms(search)
-    if found is not None and not found.prefix_keys and connection.vendor == "sqlite":
-        sql, params = _fts_ids(found)
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT %s)", [*params, cap + 1])
-            return cursor.fetchone()[0]
-    condition = lead_filter(search) or Q()
-    return Lead.objects.filter(condition).order_by()[: cap + 1].count()
+    if found is None:
+        return 0
+    if connection.vendor == "sqlite":
+        return len(_sqlite_ids(found, names=False, limit=cap + 1))
+    matches = _postgres_filter(found, names=False, prefix="")
+    return Lead.objects.filter(matches).order_by()[: cap + 1].count()
 
 
 def _fts_ids(
