@@ -37,7 +37,7 @@ ordering by another column would first collect every match to sort them.
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from .identity import phone_search_fragment
@@ -115,39 +115,25 @@ def lead_filter(search: str, *, names: bool = False, prefix: str = "") -> Q | No
     keeps those the search finds; None when the search is empty.
 
     On SQLite the search is first read from its indexes, at most SELECTIVE + 1 leads (one
-    query): a search that finds no more than SELECTIVE becomes "lead in (these ids)", which
-    the list then reads through its index on the lead. One that finds more is common
-    ("example", "se"): it becomes a check of each row against the index (a correlated
-    EXISTS), so that the list is walked newest first and stops after its page, where
-    "lead in (every match)" would first collect and sort them all. PostgreSQL's planner
-    makes that choice itself from its statistics.
+    query): a search that finds no more than SELECTIVE becomes "lead in (these ids)". One
+    that finds more is common ("example", "se"): it becomes the rule itself (LIKE, as on
+    PostgreSQL), checked on each row as the list is walked newest first, which stops after
+    its page; "lead in (every match)" would first collect and sort them all. PostgreSQL's
+    planner makes that choice itself, from its statistics and the trigram indexes.
     """
     found = terms(search)
     if found is None:
         return None
     if connection.vendor != "sqlite":
-        return _postgres_filter(found, names=names, prefix=prefix)
+        return _like_filter(found, names=names, prefix=prefix)
     ids = _sqlite_ids(found, names=names, limit=SELECTIVE + 1)
     if len(ids) <= SELECTIVE:
+        # Selective: the list reads these leads' rows through its index on the lead.
         return Q(**{f"{prefix}pk__in": ids})
-    outer = '"distribution_contact"."lead_id"' if prefix == "lead__" else '"distribution_lead"."id"'
-    if prefix not in ("", "lead__"):
-        raise ValueError(f"no outer column for the path {prefix!r}")
-    checks, params = [], []
-    for key in found.prefix_keys:
-        checks.append(
-            f"EXISTS (SELECT 1 FROM distribution_lead AS prefixed WHERE prefixed.id = {outer} "
-            "AND prefixed.identifier_key >= %s AND prefixed.identifier_key < %s)"
-        )
-        params += [key, key + LAST]
-    match = fts_query(found, names=names)
-    if match:
-        checks.append(
-            f"EXISTS (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
-            f"AND {FTS_TABLE}.rowid = {outer})"
-        )
-        params.append(match)
-    return Q(RawSQL(" OR ".join(checks), params, output_field=BooleanField()))
+    # Common: the rule itself (LIKE), checked on each row as the list is walked newest
+    # first, which stops after its page; a probe of the full-text index per row would cost
+    # more than the LIKE it saves.
+    return _like_filter(found, names=names, prefix=prefix)
 
 
 def _sqlite_ids(found: Terms, *, names: bool, limit: int) -> list[int]:
@@ -169,7 +155,7 @@ def _sqlite_ids(found: Terms, *, names: bool, limit: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _postgres_filter(found: Terms, *, names: bool, prefix: str) -> Q:
+def _like_filter(found: Terms, *, names: bool, prefix: str) -> Q:
     condition = Q()
     for key in found.prefix_keys:
         # LIKE 'x%' reads the varchar_pattern_ops index Django gives a unique CharField (a
@@ -219,7 +205,7 @@ def count_matches(search: str, *, cap: int) -> int:
         return 0
     if connection.vendor == "sqlite":
         return len(_sqlite_ids(found, names=False, limit=cap + 1))
-    matches = _postgres_filter(found, names=False, prefix="")
+    matches = _like_filter(found, names=False, prefix="")
     return Lead.objects.filter(matches).order_by()[: cap + 1].count()
 
 

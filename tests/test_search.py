@@ -183,9 +183,8 @@ def test_sqlite_reads_a_search_from_the_full_text_index(leads, monkeypatch):
     assert any(fts in p for p in plans_of(lambda: list(selectors.contact_list(lead="martin"))))
     # A common search is checked row by row as the contacts are walked newest first.
     monkeypatch.setattr(search, "SELECTIVE", 0)
-    walked = plan(selectors.contact_list(lead="example"))
+    walked = plan(selectors.contact_list(lead="example")[:25])
     assert "SCAN distribution_contact USING INDEX contact_newest" in walked
-    assert "CORRELATED SCALAR SUBQUERY" in walked and fts in walked
 
 
 @pytest.mark.sqlite
@@ -193,8 +192,8 @@ def test_sqlite_reads_a_short_search_from_the_unique_index_on_the_key(leads, mon
     unique = "USING COVERING INDEX sqlite_autoindex_distribution_lead"
     assert any(unique in p for p in plans_of(lambda: list(selectors.lead_search("al"))))
     monkeypatch.setattr(search, "SELECTIVE", 0)
-    walked = plan(selectors.lead_search("al"))
-    assert "SCAN distribution_lead" in walked and "CORRELATED SCALAR SUBQUERY" in walked
+    walked = plan(selectors.lead_search("al")[:26])
+    assert "SCAN distribution_lead" in walked and "TEMP B-TREE" not in walked
 
 
 @pytest.mark.sqlite
