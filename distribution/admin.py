@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from . import services
+from . import search, services
 from .actors import Actor
 from .models import (
     ApiToken,
@@ -157,6 +157,19 @@ class LeadAdmin(admin.ModelAdmin):
     search_fields = ["identifier_key", "name"]
     readonly_fields = ["identifier_key", "created_at"]
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A lead comes with its first contact (a registration), which is what counts it
+        # in the tallies (selectors.lead_total): a lead added here, without a contact,
+        # would be a customer nobody wrote for, and missing from every count.
+        return False
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Lead], search_term: str
+    ) -> tuple[QuerySet[Lead], bool]:
+        # The search index (search.py), not a LIKE '%x%' over every lead.
+        matches = search.lead_filter(search_term, names=True)
+        return (queryset if matches is None else queryset.filter(matches)), False
 
 
 @admin.action(description="Close the selected contacts")

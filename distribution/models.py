@@ -365,6 +365,17 @@ class Contact(models.Model):
             models.Index(
                 fields=["source", "operator", "status"], name="contact_source_operator_status"
             ),
+            # A source's fairness report: its contacts assigned in a period, per operator.
+            models.Index(
+                fields=["source", "assigned_at", "operator"], name="contact_source_assigned"
+            ),
+            # An operator's day (/my/): its contacts closed since midnight. Partial, so a
+            # registration (an open contact) does not write it.
+            models.Index(
+                fields=["operator", "closed_at"],
+                condition=Q(status="closed"),
+                name="contact_closed_by_operator",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -459,7 +470,11 @@ class ContactEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["contact", "at", "id"], name="contact_event_timeline")]
+        indexes = [
+            models.Index(fields=["contact", "at", "id"], name="contact_event_timeline"),
+            # A period's assignments (the fairness report), without reading the whole log.
+            models.Index(fields=["kind", "at"], name="contact_event_kind_at"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=EventKind.values),

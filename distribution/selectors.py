@@ -20,22 +20,23 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
 )
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from . import decision_log, shifts
-from .identity import phone_search_fragment
+from . import decision_log, shifts, tallies
+from . import search as search_module
 from .models import (
     Contact,
     ContactEvent,
+    ContactTally,
     Lead,
     Operator,
     SettingChange,
     ShiftHours,
     Source,
     SourceOperatorConfig,
-    casefold_key,
 )
 
 OPEN = Q(status=Contact.Status.OPEN)
@@ -173,8 +174,8 @@ def contact_list(
 ) -> QuerySet[Contact]:
     """Contacts, newest first (or oldest first), with lead, source and operator joined in.
 
-    `lead` finds the contacts of leads whose identifier (its key: trimmed, case-folded)
-    or name contains it.
+    `lead` finds the contacts of leads whose identifier or name contains it (search.py's
+    rule, read from its index).
     """
     order = ("created_at", "id") if oldest_first else ("-created_at", "-id")
     contacts = Contact.objects.select_related("lead", "source", "operator").order_by(*order)
@@ -186,37 +187,98 @@ def contact_list(
         contacts = contacts.filter(operator_id=operator_id)
     if unassigned:
         contacts = contacts.filter(operator__isnull=True)
-    lead = lead.strip()
-    if lead:
-        matches = Q(lead__identifier_key__contains=casefold_key(lead)) | Q(
-            lead__name__icontains=lead
-        )
-        phone = phone_search_fragment(lead)
-        if phone:
-            matches |= Q(lead__identifier_key__contains=phone)
+    matches = search_module.lead_filter(lead, names=True, prefix="lead__")
+    if matches is not None:
         contacts = contacts.filter(matches)
     return contacts
 
 
-def lead_list(*, search: str = "") -> QuerySet[Lead]:
-    """Leads, newest first, with `contact_count` and `open_operators` (how many operators
-    hold its open contacts: more than one means two people may be answering one customer).
-    `search` keeps those whose key contains it, case-folded, or, when it is written like
-    (part of) a phone number, in the keys' E.164 spelling."""
-    leads = Lead.objects.annotate(
-        contact_count=Count("contacts"),
-        open_operators=Count(
-            "contacts__operator", filter=Q(contacts__status="open"), distinct=True
-        ),
-    ).order_by("-created_at", "-id")
-    search = search.strip()
-    if search:
-        matches = Q(identifier_key__contains=search.casefold())
-        phone = phone_search_fragment(search)
-        if phone:
-            matches |= Q(identifier_key__contains=phone)
-        leads = leads.filter(matches)
+# --- leads ---------------------------------------------------------------------------
+
+# Leads on one page of /leads/, and how far a search's count goes before it says "more than".
+LEADS_PER_PAGE = 25
+LEAD_MATCHES_COUNTED = 1000
+
+
+def lead_total() -> int:
+    """How many leads there are, from the tallies (each lead is counted under the source of
+    its first contact; leads come only from contacts): no count over the leads table."""
+    total = ContactTally.objects.filter(status=tallies.LEAD).aggregate(n=Sum("n"))["n"]
+    return total or 0
+
+
+def with_lead_figures(leads: list[Lead]) -> list[Lead]:
+    """`leads`, each given `contact_count` and `open_operators` (how many operators hold its
+    open contacts: more than one means two people may be answering one customer), in one
+    query over these leads' contacts only."""
+    figures = {
+        row["lead_id"]: row
+        for row in Contact.objects.filter(lead_id__in=[lead.pk for lead in leads])
+        .values("lead_id")
+        .annotate(n=Count("id"), operators=Count("operator", filter=OPEN, distinct=True))
+        .order_by()
+    }
+    for lead in leads:
+        row = figures.get(lead.pk, {})
+        lead.contact_count = row.get("n", 0)  # type: ignore[attr-defined]
+        lead.open_operators = row.get("operators", 0)  # type: ignore[attr-defined]
     return leads
+
+
+@dataclass(frozen=True)
+class LeadPage:
+    """One page of leads, newest first, with the cursors of its neighbours (keyset paging:
+    `older` is the `before=` of the next page, `newer` the `after=` of the previous one)."""
+
+    leads: list[Lead]  # with_lead_figures()
+    newer: int | None
+    older: int | None
+    # Every lead, or every match of a search counted up to LEAD_MATCHES_COUNTED + 1.
+    total: int
+    searched: bool
+
+    @property
+    def more_than_counted(self) -> bool:
+        return self.total > LEAD_MATCHES_COUNTED
+
+    @property
+    def counted(self) -> int:
+        return min(self.total, LEAD_MATCHES_COUNTED)
+
+
+def lead_list(*, search: str = "", before: int | None = None, after: int | None = None) -> LeadPage:
+    """A page of the leads whose identifier contains `search` (search.py: any case, a phone
+    number in any spelling; all leads without one), newest first, older than the lead
+    `before` or newer than the lead `after`: four queries, however many leads and however
+    deep the page."""
+    size = LEADS_PER_PAGE
+    rows = list(search_module.lead_page(search, before=before, after=after, size=size + 1))
+    more = len(rows) > size
+    rows = rows[:size]
+    if after is not None:
+        rows.reverse()
+        newer = rows[0].pk if more and rows else None
+        older = rows[-1].pk if rows else None
+    else:
+        newer = rows[0].pk if before is not None and rows else None
+        older = rows[-1].pk if more else None
+    searched = bool(search_module.terms(search))
+    total = (
+        search_module.count_matches(search, cap=LEAD_MATCHES_COUNTED) if searched else lead_total()
+    )
+    return LeadPage(with_lead_figures(rows), newer, older, total, searched)
+
+
+def lead_search(search: str = "") -> QuerySet[Lead]:
+    """Every lead `search` finds (search.py), newest first: the API's list, paged by it."""
+    leads = Lead.objects.order_by("-pk")
+    matches = search_module.lead_filter(search)
+    return leads if matches is None else leads.filter(matches)
+
+
+def lead_get(lead_id: int) -> Lead:
+    """One lead with its figures (with_lead_figures); Lead.DoesNotExist when unknown."""
+    return with_lead_figures([Lead.objects.get(pk=lead_id)])[0]
 
 
 def lead_contacts(lead: Lead) -> QuerySet[Contact]:
@@ -395,17 +457,23 @@ class DayFigures:
 
 def operator_today(operator: Operator, *, now: datetime | None = None) -> DayFigures:
     """What an operator did today (since midnight in its own time zone), in one query:
-    contacts assigned to it, first responses and closes, and the median time to respond."""
+    contacts assigned to it, first responses and closes, and the median time to respond.
+
+    Only its open contacts and those it closed since midnight are read, each through an
+    index of its own, not its whole history: a contact of its assigned or answered today
+    is one of them, as it is either still open or was closed since (a closed contact
+    cannot be answered, and one closed before midnight was assigned and answered before).
+    """
     now = now or timezone.now()
     zone = ZoneInfo(operator.time_zone if shifts.is_time_zone(operator.time_zone) else "UTC")
     midnight = datetime.combine(now.astimezone(zone).date(), time.min, tzinfo=zone)
+    today = (
+        Q(assigned_at__gte=midnight) | Q(responded_at__gte=midnight) | Q(closed_at__gte=midnight)
+    )
+    mine = Contact.objects.filter(operator_id=operator.pk)
     rows = list(
-        Contact.objects.filter(operator_id=operator.pk)
-        .filter(
-            Q(assigned_at__gte=midnight)
-            | Q(responded_at__gte=midnight)
-            | Q(closed_at__gte=midnight)
-        )
+        (mine.filter(OPEN) | mine.filter(status=Contact.Status.CLOSED, closed_at__gte=midnight))
+        .filter(today)
         .values_list("assigned_at", "responded_at", "closed_at")
     )
     waits = [

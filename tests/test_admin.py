@@ -364,15 +364,40 @@ def test_a_lead_identifier_taken_in_another_spelling_is_a_form_error(
     register(make_source(), "alice@example.com")
     bob = register(make_source(), "bob@example.com").lead
 
-    added = admin_client.post(reverse("admin:distribution_lead_add"), {"identifier": identifier})
     changed = admin_client.post(
         reverse("admin:distribution_lead_change", args=[bob.pk]),
         {"identifier": identifier, "name": ""},
     )
 
-    assert (added.status_code, changed.status_code) == (200, 200)
-    assert added.context["adminform"].form.errors["identifier"]
+    assert changed.status_code == 200
     assert changed.context["adminform"].form.errors["identifier"]
     bob.refresh_from_db()
     assert bob.identifier == "bob@example.com"
     assert Lead.objects.count() == 2
+
+
+def test_leads_come_only_from_contacts_not_from_the_admin(admin_client, make_source, register):
+    register(make_source(), "alice@example.com")
+    changelist = admin_client.get(reverse("admin:distribution_lead_changelist"))
+
+    added = admin_client.post(reverse("admin:distribution_lead_add"), {"identifier": "x@y.z"})
+
+    assert added.status_code == 403
+    assert reverse("admin:distribution_lead_add") not in changelist.content.decode()
+    assert Lead.objects.count() == 1
+
+
+def test_a_lead_renamed_in_the_admin_is_found_by_its_new_identifier(
+    admin_client, make_source, register
+):
+    lead = register(make_source(), "old-name@example.com").lead
+
+    admin_client.post(
+        reverse("admin:distribution_lead_change", args=[lead.pk]),
+        {"identifier": "Fresh@Example.org", "name": "Fresh"},
+    )
+
+    assert [x.pk for x in selectors.lead_search("fresh@")] == [lead.pk]
+    assert list(selectors.lead_search("old-name")) == []
+    found = admin_client.get(reverse("admin:distribution_lead_changelist"), {"q": "SH@EX"})
+    assert found.context["cl"].result_count == 1

@@ -129,3 +129,25 @@ def test_search_is_bounded_in_the_schema_and_the_server_limit_is_documented():
     assert search["schema"]["maxLength"] == MAX_SEARCH_LENGTH
     # Longer request lines never reach the API: the server refuses them with a 414.
     assert "414" in document["info"]["description"]
+
+
+def test_list_leads_counts_every_lead_from_the_tallies_and_every_match_of_a_search(
+    api, make_source, register
+):
+    source = make_source()
+    for i in range(5):
+        register(source, f"match{i}@example.com")
+        register(source, f"other{i}@example.org")
+
+    every = json_of(api.get("/api/leads/", {"limit": 2, "offset": 2}))
+    matches = json_of(api.get("/api/leads/", {"search": "MATCH", "limit": 2, "offset": 2}))
+    short = json_of(api.get("/api/leads/", {"search": "ot", "limit": 2}))
+
+    assert every["count"] == 10
+    assert matches["count"] == 5
+    assert [item["identifier"] for item in matches["items"]] == [
+        "match2@example.com",
+        "match1@example.com",
+    ]
+    assert short["count"] == 5
+    assert {item["identifier"][:5] for item in short["items"]} == {"other"}

@@ -94,10 +94,10 @@ def test_lead_search_matches_part_of_the_identifier_ignoring_case(make_source, r
     register(source, "Alice@Example.com")
     register(source, "bob@example.org")
 
-    assert [lead.identifier for lead in selectors.lead_list(search="EXAMPLE.COM")] == [
+    assert [lead.identifier for lead in selectors.lead_search("EXAMPLE.COM")] == [
         "Alice@Example.com"
     ]
-    assert selectors.lead_list(search="").count() == 2
+    assert selectors.lead_search("").count() == 2
 
 
 def test_lead_search_finds_a_phone_number_written_another_way(make_source, register):
@@ -107,13 +107,13 @@ def test_lead_search_finds_a_phone_number_written_another_way(make_source, regis
     # still finds it.
     register(source, "order 7700 918")
 
-    assert [lead.identifier for lead in selectors.lead_list(search="+447700918827")] == [
+    assert [lead.identifier for lead in selectors.lead_search("+447700918827")] == [
         "+44 7700 918827"
     ]
-    assert [lead.identifier for lead in selectors.lead_list(search="(0044) 7700-918827")] == [
+    assert [lead.identifier for lead in selectors.lead_search("(0044) 7700-918827")] == [
         "+44 7700 918827"
     ]
-    assert {lead.identifier for lead in selectors.lead_list(search="7700 918")} == {
+    assert {lead.identifier for lead in selectors.lead_search("7700 918")} == {
         "+44 7700 918827",
         "order 7700 918",
     }
@@ -125,8 +125,8 @@ def test_lead_search_finds_a_national_spelling_in_the_configured_region(
     settings.CRM_PHONE_REGION = "GB"
     register(make_source(), "+44 20 7946 0000")
 
-    assert selectors.lead_list(search="020 7946 0000").count() == 1
-    assert selectors.lead_list(search="(020) 7946").count() == 1
+    assert selectors.lead_search("020 7946 0000").count() == 1
+    assert selectors.lead_search("(020) 7946").count() == 1
 
 
 def test_contact_list_filters(make_operator, make_source, register):

@@ -5,7 +5,7 @@ import re
 import pytest
 from pytest_django.asserts import assertContains
 
-from distribution import services
+from distribution import selectors, services
 from tests.views_support import HTMX, as_supervisor, is_fragment, queries_for
 
 
@@ -93,12 +93,86 @@ def test_a_valid_search_by_htmx_clears_an_earlier_error(supervisor_client, db):
     )
 
 
-def test_the_list_is_paged(supervisor_client, make_source, register):
+def pager_links(html: str) -> dict[str, str]:
+    """The pager's links by their words ("Newer", "Older", "Newest"): href, unescaped."""
+    links = re.findall(r'<a href="([^"]*)" hx-get="[^"]*" hx-push-url="true">([^<]*)</a>', html)
+    return {
+        text.replace("&larr;", "").replace("&rarr;", "").strip(): "/leads/"
+        + href.replace("&amp;", "&")
+        for href, text in links
+    }
+
+
+def test_the_list_is_paged_by_older_and_newer_links(supervisor_client, make_source, register):
     source = make_source()
     for i in range(30):
         register(source, f"lead{i:02d}@example.com")
-    second = supervisor_client.get("/leads/", {"page": "2"}).content.decode()
+    first = supervisor_client.get("/leads/").content.decode()
+    assert listed_leads(first) == [f"lead{i:02d}@example.com" for i in range(29, 4, -1)]
+    assert "30 leads in all" in first
+    links = pager_links(first)
+    assert set(links) == {"Older"}
+
+    second = supervisor_client.get(links["Older"]).content.decode()
     assert listed_leads(second) == [f"lead{i:02d}@example.com" for i in range(4, -1, -1)]
+    links = pager_links(second)
+    assert set(links) == {"Newer"}
+
+    back = supervisor_client.get(links["Newer"], **HTMX)
+    assert is_fragment(back)
+    assert listed_leads(back.content.decode()) == listed_leads(first)
+
+
+def test_a_search_is_paged_and_counted(supervisor_client, make_source, register):
+    source = make_source()
+    for i in range(27):
+        register(source, f"match{i:02d}@example.com")
+        register(source, f"other{i:02d}@example.org")
+    first = supervisor_client.get("/leads/", {"search": "MATCH"}).content.decode()
+    assert "27 matches" in first
+    assert listed_leads(first) == [f"match{i:02d}@example.com" for i in range(26, 1, -1)]
+    older = pager_links(first)["Older"]
+    assert "search=MATCH" in older
+    second = supervisor_client.get(older).content.decode()
+    assert listed_leads(second) == ["match01@example.com", "match00@example.com"]
+
+
+def test_a_search_that_finds_more_than_the_count_goes_says_so(
+    supervisor_client, make_source, register, monkeypatch
+):
+    monkeypatch.setattr(selectors, "LEAD_MATCHES_COUNTED", 3)
+    source = make_source()
+    for i in range(5):
+        register(source, f"lead{i}@example.com")
+    html = supervisor_client.get("/leads/", {"search": "example"}).content.decode()
+    assert "More than 3 matches" in html
+    assert len(listed_leads(html)) == 5
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"before": "x"},
+        {"before": "-1"},
+        {"after": "1e9"},
+        {"before": "99999999999999999999999"},
+        {"after": ""},
+        {"page": "2"},
+        {"before": "0"},
+        {"after": "9223372036854775807"},
+    ],
+)
+def test_a_cursor_that_is_no_lead_gives_a_page_never_an_error(
+    supervisor_client, make_source, register, query
+):
+    register(make_source(), "alice@example.com")
+    response = supervisor_client.get("/leads/", query)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert listed_leads(html) in (["alice@example.com"], [])
+    if not listed_leads(html):
+        # An empty page past either end offers the way back to the first one.
+        assert "Newest" in pager_links(html)
 
 
 def test_detail_shows_the_leads_contacts_newest_first(

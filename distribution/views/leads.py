@@ -18,6 +18,7 @@ from ..forms import (
 )
 from ..http import HtmxHttpRequest
 from ..models import Contact, Lead
+from ..numbers import parse_id
 from ..permissions import supervisor_required
 from .base import paginate, render_page, wants_fragment
 
@@ -28,15 +29,21 @@ DETAIL_TEMPLATE = "distribution/lead_detail.html"
 @supervisor_required
 def lead_list(request: HtmxHttpRequest) -> HttpResponse:
     form = LeadSearchForm(request.GET)
+    # Keyset cursors (selectors.lead_list); one that is not an id gives the first page.
+    before, after = parse_id(request.GET.get("before")), parse_id(request.GET.get("after"))
     if form.is_valid():
-        leads, status = selectors.lead_list(search=form.cleaned_data["search"]), 200
+        page, status = (
+            selectors.lead_list(search=form.cleaned_data["search"], before=before, after=after),
+            200,
+        )
     else:
         # A search that cannot be run (too long, a NUL) lists nothing, rather than
         # every lead as if nothing had been typed; the error says why.
-        leads, status = selectors.lead_list().none(), 422
+        page, status = None, 422
     context = {
         "form": form,
-        "page_obj": paginate(request, leads),
+        "page": page,
+        "paged": before is not None or after is not None,
         "search": form.cleaned_data.get("search", ""),
         # htmx swaps only the list: the search field's errors travel with it, out of band.
         "errors_out_of_band": wants_fragment(request),
@@ -58,7 +65,10 @@ def _history(
 ) -> HttpResponse:
     """The lead's page, or its history fragment for htmx. `notice` is said in the item of
     contact `notice_for` (or above the list), `bound` is a reassign form with its errors."""
-    lead = get_object_or_404(selectors.lead_list(), pk=lead.pk)
+    try:
+        lead = selectors.lead_get(lead.pk)
+    except Lead.DoesNotExist:
+        raise Http404("No such lead.") from None
     page = paginate(request, selectors.lead_contacts(lead))
     choices = operator_choices(selectors.operator_list())
     items = [
