@@ -1,41 +1,65 @@
 """
-`python -m bench` (or `make bench`): how fast registrations are, and whether their cost
-stays flat as history grows. Prints a table; asserts nothing about time.
+`python -m bench` (or `make bench`): issue 13's goals, each printed as a table with its
+ratio; asserts nothing about time.
 
 For SQLite, and for PostgreSQL too when DATABASE_URL is a postgres:// URL (its database
-name + "_bench" is dropped and re-created), it:
+name + "_bench" and "_bench_small" are dropped and re-created), it:
 
-1. seeds BENCH_SMALL (10,000) contacts, times registrations through
-   services.contact_register, grows the history to BENCH_CONTACTS (1,000,000) by bulk
-   inserts, and times them again: the ratio of the two is the cost of history;
-2. times the same transaction written with the sqlite3 module, as a floor (SQLite only);
-3. counts the queries of one registration and times the dashboard;
-4. times POST /api/contacts/ through gunicorn with 1, 2 and 4 workers.
+1. seeds BENCH_SMALL (10,000) and BENCH_CONTACTS (1,000,000) contacts in two databases and
+   times registrations through services.contact_register on both, the same transaction
+   with the sqlite3 module as a floor (SQLite only), and counts a registration's queries
+   (bench/inprocess.py): goal 2;
+2. times every page on both databases through one gunicorn worker each, as a supervisor
+   (the workspace as an operator), server time from gunicorn's access log (bench/pages.py):
+   goal 1;
+3. through gunicorn as configured for the database (BENCH_HTTP_WORKERS workers,
+   BENCH_HTTP_CLIENTS clients): GET /healthz, POST /api/contacts/ and GET
+   /api/operators/{id}, and their ratios (bench/http_load.py): goal 3;
+4. SQLite: registrations and GETs under sync workers and threads, with and without the
+   write queue (crm/sqlite_backend): goal 4;
+5. PostgreSQL: what a registration locks (bench/locks.py), and registrations all to one
+   source against registrations spread over every source: goal 5.
 
-Knobs: BENCH_CONTACTS, BENCH_SMALL, BENCH_REGISTRATIONS (per round, 3 rounds),
-BENCH_HTTP_REQUESTS, BENCH_HTTP_CLIENTS.
+Knobs: BENCH_CONTACTS, BENCH_SMALL, BENCH_REGISTRATIONS (per round), BENCH_PAGE_ROUNDS,
+BENCH_HTTP_REQUESTS, BENCH_HTTP_CLIENTS, BENCH_HTTP_WORKERS, BENCH_MODEL_REQUESTS.
 """
 
 import json
 import os
 import platform
-import random
-import statistics
+import secrets
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 from pathlib import Path
 
-from bench.server import ROOT, Client, gunicorn
+from bench import http_load, pages
+from bench.server import ROOT, gunicorn
 
 RESULTS = ROOT / "bench" / "results"
 HISTORY_RATIO_LIMIT = 1.25
+QUERY_LIMIT = 7
+FLOOR_SHARE_LIMIT = 0.25
+REGISTER_SHARE_LIMIT = 0.6
+GET_SHARE_LIMIT = 0.75
+# Worker models compared on SQLite: (label, worker class, processes, threads per process).
+WORKER_MODELS = [
+    ("sync, 1 process", "sync", 1, 1),
+    ("sync, 2 processes", "sync", 2, 1),
+    ("sync, 4 processes", "sync", 4, 1),
+    ("gthread, 1 process x 4 threads", "gthread", 1, 4),
+    ("gthread, 2 processes x 2 threads", "gthread", 2, 2),
+    ("gthread, 4 processes x 2 threads", "gthread", 4, 2),
+]
 
 
 def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, "").strip() or default)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def machine() -> str:
@@ -53,9 +77,11 @@ def machine() -> str:
         memory = f", {kib / 1024 / 1024:.0f} GiB RAM"
     except (OSError, ValueError, IndexError):
         pass
+    import sqlite3
+
     return (
         f"{cpu}, {os.cpu_count()} CPUs{memory}; {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}"
+        f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}"
     )
 
 
@@ -64,7 +90,7 @@ def sqlite_bench_databases() -> tuple[str, str]:
     RESULTS.mkdir(parents=True, exist_ok=True)
     paths = [RESULTS / "bench-large.sqlite3", RESULTS / "bench-small.sqlite3"]
     for path in paths:
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", ".write-lock"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     return f"sqlite:///{paths[0]}", str(paths[1])
 
@@ -74,6 +100,7 @@ def postgres_bench_databases(url: str) -> tuple[str, str]:
     <name>_bench_small next to the database that DATABASE_URL names, both re-created."""
     import psycopg
 
+    RESULTS.mkdir(parents=True, exist_ok=True)
     parts = urllib.parse.urlsplit(url)
     name = parts.path.lstrip("/") or "postgres"
     large, small = f"{name}_bench", f"{name}_bench_small"
@@ -85,19 +112,29 @@ def postgres_bench_databases(url: str) -> tuple[str, str]:
     return parts._replace(path=f"/{large}").geturl(), small
 
 
-def run_inprocess(database_url: str, small_name: str) -> dict:
-    env = {
+def small_url(large_url: str, small_name: str) -> str:
+    if large_url.startswith("sqlite"):
+        return f"sqlite:///{small_name}"
+    return urllib.parse.urlsplit(large_url)._replace(path=f"/{small_name}").geturl()
+
+
+def django_env(database_url: str, secret_key: str, **extra: str) -> dict[str, str]:
+    return {
         **os.environ,
         "DATABASE_URL": database_url,
-        "BENCH_SMALL_DB_NAME": small_name,
         "DEBUG": "0",
-        "SECRET_KEY": "bench-only-" + "x" * 50,
+        "SECRET_KEY": secret_key,
         "ALLOWED_HOSTS": "127.0.0.1,testserver",
         "SECURE_SSL_REDIRECT": "0",
         "LOG_LEVEL": "WARNING",
+        **extra,
     }
+
+
+def run_json(module: str, env: dict[str, str], *args: str) -> dict:
+    """Run `python -m module args` and parse the last line of its stdout as JSON."""
     output = subprocess.run(
-        [sys.executable, "-m", "bench.inprocess"],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -107,71 +144,110 @@ def run_inprocess(database_url: str, small_name: str) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
-def http_run(port: int, token: str, *, requests: int, clients: int) -> dict:
-    """`requests` registrations from `clients` threads; rate and latency percentiles."""
-    source_ids = [
-        source["id"] for source in Client(port, token).request("GET", "/api/sources/")[1]["items"]
-    ]
-    latencies: list[float] = []
-    failures: list[str] = []
-    lock = threading.Lock()
-    tickets = iter(range(requests))
+def collectstatic(secret_key: str) -> None:
+    """Production settings serve the pages with hashed static names: they need the manifest."""
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=django_env("sqlite:///" + str(RESULTS / "collectstatic.sqlite3"), secret_key),
+        check=True,
+    )
 
-    def client_loop(number: int) -> None:
-        rng = random.Random(number)
-        client = Client(port, token)
-        while True:
-            with lock:
-                ticket = next(tickets, None)
-            if ticket is None:
-                return
-            body = {
-                "lead_identifier": f"http-{time.time_ns()}-{ticket}@bench.example",
-                "source_id": rng.choice(source_ids),
-            }
-            started = time.perf_counter()
-            try:
-                status, answer = client.request("POST", "/api/contacts/", body)
-            except OSError as exc:
-                status, answer = None, repr(exc)
-            elapsed = time.perf_counter() - started
-            with lock:
-                latencies.append(elapsed)
-                if status != 201:
-                    failures.append(f"{status}: {str(answer)[:200]}")
 
-    threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    cuts = statistics.quantiles(latencies, n=100)
-    return {
-        "rate": requests / wall,
-        "p50": cuts[49],
-        "p95": cuts[94],
-        "failures": len(failures),
-        "first_failure": failures[0] if failures else "",
+def run_pages(urls: dict[str, str], secret_key: str) -> dict:
+    prepared = {
+        label: run_json("bench.pages", django_env(url, secret_key), "prepare")
+        for label, url in urls.items()
     }
+    rows = pages.measure(
+        urls,
+        prepared,
+        rounds=env_int("BENCH_PAGE_ROUNDS", 3),
+        log_dir=RESULTS,
+        env={"SECRET_KEY": secret_key},
+    )
+    return {"rows": rows, "prepared": prepared}
 
 
-def run_http(database_url: str, token: str) -> dict[int, dict]:
-    requests = env_int("BENCH_HTTP_REQUESTS", 400)
-    clients = env_int("BENCH_HTTP_CLIENTS", 8)
-    results = {}
-    for workers in (1, 2, 4):
-        print(
-            f"HTTP: {requests} registrations, {clients} clients, {workers} worker(s)",
-            file=sys.stderr,
-        )
-        log_path = RESULTS / f"gunicorn-{workers}.log"
-        with gunicorn(database_url, workers=workers, log_path=log_path) as server:
-            # Warm-up: every worker imports Django and opens its connection.
-            http_run(server.port, token, requests=workers * 10, clients=workers)
-            results[workers] = http_run(server.port, token, requests=requests, clients=clients)
-    return results
+def run_goal3(url: str, token: str) -> dict:
+    """healthz, registration and single GET under the database's configured worker model."""
+    workers = env_int("BENCH_HTTP_WORKERS", 4)
+    clients = env_int("BENCH_HTTP_CLIENTS", 20)
+    requests = env_int("BENCH_HTTP_REQUESTS", 900)
+    log(f"HTTP: {requests} requests of each kind, {clients} clients, {workers} workers")
+    with gunicorn(
+        url, workers=workers, log_path=RESULTS / "gunicorn-http.log", access_log=False
+    ) as server:
+        target = http_load.Target.discover(server.port, token)
+        found = http_load.compare(target, http_load.KINDS, requests=requests, clients=clients)
+        found["model"] = worker_model_of(server.log_path.read_text(errors="replace"), workers)
+    return found
+
+
+def worker_model_of(log_text: str, workers: int) -> str:
+    """What gunicorn said it runs (its "Using worker: ..." line)."""
+    for line in log_text.splitlines():
+        if "Using worker:" in line:
+            return f"{workers} x {line.split('Using worker:', 1)[1].strip()}"
+    return f"{workers} workers"
+
+
+def run_models(url: str, token: str) -> list[dict]:
+    """Registrations and single GETs under each worker model, with and without the queue."""
+    clients = env_int("BENCH_HTTP_CLIENTS", 20)
+    requests = env_int("BENCH_MODEL_REQUESTS", 300)
+    rows = []
+    for queue in ("1", "0"):
+        for label, worker_class, processes, threads in WORKER_MODELS:
+            log(f"worker model: {label}, write queue {'on' if queue == '1' else 'off'}")
+            with gunicorn(
+                url,
+                workers=processes,
+                worker_class=worker_class,
+                threads=threads,
+                log_path=RESULTS / "gunicorn-models.log",
+                access_log=False,
+                SQLITE_WRITE_QUEUE=queue,
+                WEB_THREADS=str(threads),
+            ) as server:
+                target = http_load.Target.discover(server.port, token)
+                found = http_load.compare(
+                    target, ("register", "get"), requests=requests, clients=clients, rounds=1
+                )
+                locked = server.log().count("database is locked")
+            rows.append({"label": label, "queue": queue == "1", "locked_errors": locked, **found})
+    return rows
+
+
+def run_hot_source(url: str, token: str) -> dict:
+    """Registrations all to one source against spread over every source (PostgreSQL)."""
+    workers = env_int("BENCH_HTTP_WORKERS", 4)
+    clients = env_int("BENCH_HTTP_CLIENTS", 20)
+    requests = env_int("BENCH_HTTP_REQUESTS", 900)
+    log(f"hot source: {requests} registrations each way, {clients} clients, {workers} workers")
+    with gunicorn(
+        url, workers=workers, log_path=RESULTS / "gunicorn-hot.log", access_log=False
+    ) as server:
+        target = http_load.Target.discover(server.port, token)
+        runs = {"one": http_load.Run(), "every": http_load.Run()}
+        for _ in range(3):
+            for label, sources in (("one", target.source_ids[:1]), ("every", target.source_ids)):
+                runs[label].merge(
+                    http_load.run(
+                        target,
+                        "register",
+                        requests=requests // 3,
+                        clients=clients,
+                        sources=sources,
+                    )
+                )
+        return {
+            "sources": len(target.source_ids),
+            **{label: r.summary() for label, r in runs.items()},
+        }
+
+
+# --- the report ---------------------------------------------------------------------
 
 
 def table(rows: list[list[str]]) -> str:
@@ -184,7 +260,11 @@ def table(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def report(results: dict[str, dict], started: float) -> str:
+def mark(ok: bool) -> str:
+    return pages.mark(ok)
+
+
+def goal2_table(results: dict[str, dict]) -> str:
     rows = [["measure", *results]]
 
     def add(label: str, fn) -> None:
@@ -200,63 +280,199 @@ def report(results: dict[str, dict], started: float) -> str:
     add(f"service registrations, {large} contacts", lambda r: per_second(r["orm_large"]))
     add(
         f"history ratio (time at {large} / at {small}, <= {HISTORY_RATIO_LIMIT})",
-        lambda r: f"{r['orm_large'] / r['orm_small']:.2f}",
+        lambda r: (
+            f"{r['orm_large'] / r['orm_small']:.2f} "
+            + mark(r["orm_large"] / r["orm_small"] <= HISTORY_RATIO_LIMIT)
+        ),
     )
     add(f"raw sqlite3 floor, {small} contacts", lambda r: per_second(r.get("raw_small")))
     add(f"raw sqlite3 floor, {large} contacts", lambda r: per_second(r.get("raw_large")))
     add(
-        f"ORM / raw time at {large}",
-        lambda r: f"{r['orm_large'] / r['raw_large']:.2f}x" if r.get("raw_large") else "n/a",
+        f"ORM rate / raw floor rate at {large} (>= {FLOOR_SHARE_LIMIT})",
+        lambda r: (
+            f"{r['raw_large'] / r['orm_large']:.2f} "
+            + mark(r["raw_large"] / r["orm_large"] >= FLOOR_SHARE_LIMIT)
+            if r.get("raw_large")
+            else "n/a"
+        ),
     )
-    add("queries per registration (new lead)", lambda r: str(r["queries"]["new lead"]))
-    add("queries per registration (known lead)", lambda r: str(r["queries"]["known lead"]))
-    add(
-        f"dashboard render, {large}+ contacts",
-        lambda r: f"{r['dashboard_seconds'] * 1000:.0f} ms",
-    )
-    for workers in (1, 2, 4):
+    for kind in ("new lead", "known lead"):
         add(
-            f"HTTP POST /api/contacts/, {workers} worker(s)",
-            lambda r, w=workers: (
-                f"{r['http'][w]['rate']:,.0f}/s, p50 {r['http'][w]['p50'] * 1000:.0f} ms, "
-                f"p95 {r['http'][w]['p95'] * 1000:.0f} ms"
-                + (f", {r['http'][w]['failures']} failed" if r["http"][w]["failures"] else "")
-            ),
+            f"queries per registration, {kind} (<= {QUERY_LIMIT})",
+            lambda r, k=kind: f"{r['queries'][k]} " + mark(r["queries"][k] <= QUERY_LIMIT),
         )
-    notes = [
-        f"Machine: {machine()}.",
-        f"Registrations timed: median of {any_r['rounds']} alternating rounds of {any_r['n']:,}; "
-        "HTTP: "
-        f"{env_int('BENCH_HTTP_REQUESTS', 400)} requests from "
-        f"{env_int('BENCH_HTTP_CLIENTS', 8)} concurrent clients, a new connection each.",
-        *(f"Dashboard ({name}): {r['dashboard_what']}." for name, r in results.items()),
-        f"Total run time: {(time.perf_counter() - started) / 60:.1f} min.",
+    return table(rows)
+
+
+def goal3_table(results: dict[str, dict]) -> str:
+    rows = [["request", *results]]
+    for kind in http_load.KINDS:
+        rows.append(
+            [http_load.LABELS[kind], *(http_load.cell(r["goal3"][kind]) for r in results.values())]
+        )
+    for kind, limit in (("register", REGISTER_SHARE_LIMIT), ("get", GET_SHARE_LIMIT)):
+        cells = []
+        for r in results.values():
+            share = r["goal3"][kind]["rate"] / r["goal3"]["healthz"]["rate"]
+            cells.append(f"{share:.2f} {mark(share >= limit)}")
+        rows.append([f"{http_load.LABELS[kind]} / healthz (>= {limit})", *cells])
+    rows.append(["worker model", *(r["goal3"]["model"] for r in results.values())])
+    return table(rows)
+
+
+def goal4_table(models: list[dict]) -> str:
+    rows = [
+        [
+            "worker model",
+            "write queue",
+            "POST /api/contacts/",
+            "GET /api/operators/{id}",
+            "'database is locked'",
+        ]
     ]
-    return table(rows) + "\n\n" + "\n".join(f"- {note}" for note in notes)
+    for m in models:
+        rows.append(
+            [
+                m["label"],
+                "on" if m["queue"] else "off (busy handler)",
+                http_load.cell(m["register"]),
+                http_load.cell(m["get"]),
+                str(m["locked_errors"]),
+            ]
+        )
+    return table(rows)
+
+
+def goal5_text(result: dict) -> str:
+    locks = result["locks"]
+    lines = [
+        f"A registration to {locks['source']!r} ({locks['weighted_operators']} weighted "
+        "operators), held open and probed from a second connection:",
+        "",
+    ]
+    rows = [["table", "rows locked (FOR UPDATE / UPDATE)", "rows held FOR KEY SHARE", "rows"]]
+    for table_name, found in locks["rows"].items():
+        which = f" ({found['which']})" if found["which"] else ""
+        rows.append(
+            [table_name, f"{found['strong']}{which}", str(found["key_share"]), str(found["of"])]
+        )
+    rows.append(
+        [
+            "distribution_lead (the new lead's unique key)",
+            "yes: a second insert of the key waits" if locks["lead_key_locked"] else "no",
+            "-",
+            f"{locks['leads']:,}",
+        ]
+    )
+    lines.append(table(rows))
+    lines += ["", "Table locks (pg_locks): " + "; ".join(locks["relations"]) + ".", ""]
+    hot = result["hot"]
+    one, every = hot["one"], hot["every"]
+    rows = [
+        ["registrations", "rate, p50, p95"],
+        ["all to one source", http_load.cell(one)],
+        [f"spread over all {hot['sources']} sources", http_load.cell(every)],
+        ["one source / spread", f"{one['rate'] / every['rate']:.2f}"],
+    ]
+    lines.append(table(rows))
+    return "\n".join(lines)
+
+
+def report(results: dict[str, dict], started: float) -> str:
+    any_r = next(iter(results.values()))
+    small, large = any_r["small"], any_r["large"]
+    out = [f"# make bench: issue 13's goals ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})"]
+    out += [
+        "",
+        f"## Goal 1: every page <= {pages.PAGE_LIMIT_MS} ms at {large:,} contacts, "
+        f"and at most {pages.FLAT_LIMIT}x its time at {small:,}",
+    ]
+    for name, r in results.items():
+        out += ["", f"### {name}", "", table(pages.table_rows(r["pages"]["rows"], small, large))]
+    out += [
+        "",
+        "Server time: gunicorn's own request time (%(D)s in its access log, from the request "
+        "parsed to the answer written), one sync worker per database under production "
+        "settings (DEBUG=0, every middleware, hashed static files), median of "
+        f"{env_int('BENCH_PAGE_ROUNDS', 3)} after a warm-up, the two databases alternating; "
+        "logged in as a supervisor (/my/ as an operator with a login).",
+    ]
+    out += [
+        "",
+        f"## Goal 2: a registration <= {QUERY_LIMIT} queries, in-process >= "
+        f"{FLOOR_SHARE_LIMIT} of the raw floor",
+        "",
+        goal2_table(results),
+    ]
+    out += [
+        "",
+        f"## Goal 3: through HTTP, registrations >= {REGISTER_SHARE_LIMIT} and a single GET >= "
+        f"{GET_SHARE_LIMIT} of /healthz",
+        "",
+        goal3_table(results),
+        "",
+        f"{env_int('BENCH_HTTP_REQUESTS', 900)} requests of each kind in 3 alternating rounds "
+        f"from {env_int('BENCH_HTTP_CLIENTS', 20)} concurrent clients (a new connection each) "
+        "on the same machine, against the large database.",
+    ]
+    if "models" in results.get("SQLite", {}):
+        out += [
+            "",
+            "## Goal 4: gunicorn's worker model for SQLite",
+            "",
+            goal4_table(results["SQLite"]["models"]),
+            "",
+            f"{env_int('BENCH_MODEL_REQUESTS', 300)} requests of each kind per row from "
+            f"{env_int('BENCH_HTTP_CLIENTS', 20)} clients. The write queue "
+            "(crm/sqlite_backend) makes a writer wait its turn on a file lock before BEGIN "
+            "IMMEDIATE; off, writers wait in SQLite's busy handler, which sleeps and polls.",
+        ]
+    if "locks" in results.get("PostgreSQL", {}):
+        out += [
+            "",
+            "## Goal 5: PostgreSQL's lock footprint and one hot source",
+            "",
+            goal5_text(results["PostgreSQL"]),
+        ]
+    out += [
+        "",
+        "## The run",
+        "",
+        f"- Machine: {machine()}.",
+        f"- Registrations in-process: median of {any_r['rounds']} alternating rounds of "
+        f"{any_r['n']:,}.",
+        f"- Total run time: {(time.perf_counter() - started) / 60:.1f} min.",
+    ]
+    return "\n".join(out)
 
 
 def main() -> None:
     started = time.perf_counter()
+    secret_key = secrets.token_urlsafe(50)
     targets = {"SQLite": sqlite_bench_databases()}
     database_url = os.environ.get("DATABASE_URL", "")
     if database_url.startswith(("postgres://", "postgresql://")):
         targets["PostgreSQL"] = postgres_bench_databases(database_url)
+    collectstatic(secret_key)
     results = {}
     for name, (url, small_name) in targets.items():
-        print(f"== {name}: {url} (and {small_name})", file=sys.stderr)
-        result = run_inprocess(url, small_name)
-        result["http"] = run_http(url, result["token"])
+        log(f"== {name}: {url} (and {small_name})")
+        result = run_json(
+            "bench.inprocess", django_env(url, secret_key, BENCH_SMALL_DB_NAME=small_name)
+        )
+        log(f"== {name}: pages")
+        result["pages"] = run_pages({"small": small_url(url, small_name), "large": url}, secret_key)
+        log(f"== {name}: HTTP")
+        result["goal3"] = run_goal3(url, result["token"])
+        if name == "SQLite":
+            result["models"] = run_models(url, result["token"])
+        else:
+            result["locks"] = run_json("bench.locks", django_env(url, secret_key))
+            result["hot"] = run_hot_source(url, result["token"])
         results[name] = result
     text = report(results, started)
     print(text)
     (RESULTS / "latest.md").write_text(text + "\n")
-    for name, result in results.items():
-        ratio = result["orm_large"] / result["orm_small"]
-        if ratio > HISTORY_RATIO_LIMIT:
-            print(
-                f"\nNOTE ({name}): registrations at {result['large']:,} contacts cost {ratio:.2f}x "
-                f"those at {result['small']:,}, above {HISTORY_RATIO_LIMIT}.",
-            )
 
 
 if __name__ == "__main__":

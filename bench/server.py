@@ -58,8 +58,9 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
         SECURE_SSL_REDIRECT="0",
         DATABASE_URL=database_url,
         LOG_LEVEL="WARNING",
-        **extra,
     )
+    # The caller's values win (the pages benchmark signs sessions with its own key).
+    env.update(extra)
     return env
 
 
@@ -93,9 +94,15 @@ def gunicorn(
     log_path: Path,
     timeout_s: float = 60,
     access_log: bool = True,
+    worker_class: str | None = None,
+    threads: int | None = None,
+    extra_args: list[str] | None = None,
     **env: str,
 ) -> Iterator[Server]:
-    """gunicorn crm.wsgi with our config on a free port; stopped on exit."""
+    """gunicorn crm.wsgi with our config on a free port; stopped on exit.
+
+    worker_class and threads override gunicorn.conf.py's choice (the benchmark compares
+    worker models); left out, the server runs as configured for its database."""
     port = free_port()
     command = [
         sys.executable,
@@ -109,8 +116,13 @@ def gunicorn(
         "--bind",
         f"127.0.0.1:{port}",
     ]
+    if worker_class:
+        command += ["--worker-class", worker_class]
+    if threads:
+        command += ["--threads", str(threads)]
     if not access_log:
         command += ["--access-logfile", "/dev/null"]
+    command += extra_args or []
     log = log_path.open("wb")
     process = subprocess.Popen(
         command,
