@@ -64,39 +64,41 @@ def main() -> None:
     key = f"locks-{time.time_ns()}@bench.example"
     tables = set(connection.introspection.table_names())
     result: dict = {"source": source.name, "weighted_operators": weighted, "rows": {}}
-    with psycopg.connect(database_url(connection.settings_dict), autocommit=True) as other:
-        with transaction.atomic():
-            services.contact_register(lead_identifier=key, source_id=source.pk)
-            pid = connection.cursor().connection.info.backend_pid
-            for table in PROBED:
-                if table not in tables:
-                    continue
-                strong = probe(other, table, "NO KEY UPDATE")
-                share = probe(other, table, "UPDATE") - strong
-                result["rows"][table] = {
-                    "strong": len(strong),
-                    "key_share": len(share),
-                    "of": other.execute(f"SELECT count(*) FROM {table}").fetchone()[0],
-                    "which": describe(table, strong),
-                }
-            try:
-                with other.transaction(force_rollback=True):
-                    other.execute("SET LOCAL lock_timeout = '200ms'")
-                    other.execute(
-                        "INSERT INTO distribution_lead (identifier, identifier_key, name,"
-                        " created_at) VALUES (%s, %s, '', now())",
-                        (key, key),
-                    )
-                result["lead_key_locked"] = False
-            except psycopg.errors.LockNotAvailable:
-                result["lead_key_locked"] = True
-            relations = other.execute(
-                "SELECT c.relname, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
-                " WHERE l.pid = %s AND c.relkind = 'r' ORDER BY c.relname, l.mode",
-                (pid,),
-            ).fetchall()
-            result["relations"] = [f"{name} {mode}" for name, mode in relations]
-            transaction.set_rollback(True)
+    with (
+        psycopg.connect(database_url(connection.settings_dict), autocommit=True) as other,
+        transaction.atomic(),
+    ):
+        services.contact_register(lead_identifier=key, source_id=source.pk)
+        pid = connection.cursor().connection.info.backend_pid
+        for table in PROBED:
+            if table not in tables:
+                continue
+            strong = probe(other, table, "NO KEY UPDATE")
+            share = probe(other, table, "UPDATE") - strong
+            result["rows"][table] = {
+                "strong": len(strong),
+                "key_share": len(share),
+                "of": other.execute(f"SELECT count(*) FROM {table}").fetchone()[0],
+                "which": describe(table, strong),
+            }
+        try:
+            with other.transaction(force_rollback=True):
+                other.execute("SET LOCAL lock_timeout = '200ms'")
+                other.execute(
+                    "INSERT INTO distribution_lead (identifier, identifier_key, name,"
+                    " created_at) VALUES (%s, %s, '', now())",
+                    (key, key),
+                )
+            result["lead_key_locked"] = False
+        except psycopg.errors.LockNotAvailable:
+            result["lead_key_locked"] = True
+        relations = other.execute(
+            "SELECT c.relname, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+            " WHERE l.pid = %s AND c.relkind = 'r' ORDER BY c.relname, l.mode",
+            (pid,),
+        ).fetchall()
+        result["relations"] = [f"{name} {mode}" for name, mode in relations]
+        transaction.set_rollback(True)
     result["operators_total"] = Operator.objects.count()
     result["leads"] = Lead.objects.count()
     result["contacts"] = Contact.objects.count()

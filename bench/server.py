@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def database_url(settings_dict: dict) -> str:
     """The DATABASE_URL that points another process at this Django database."""
     engine = settings_dict["ENGINE"]
-    if engine == "django.db.backends.sqlite3":
+    if engine in {"django.db.backends.sqlite3", "crm.sqlite_backend"}:
         return f"sqlite:///{Path(settings_dict['NAME']).resolve()}"
     if engine == "django.db.backends.postgresql":
         quote = urllib.parse.quote
@@ -64,11 +64,25 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
+def configured(env: dict[str, str]) -> dict:
+    """What gunicorn.conf.py chooses under this environment (workers, worker_class, threads)."""
+    code = (
+        "import json, runpy; c = runpy.run_path('gunicorn.conf.py');"
+        "print(json.dumps({k: c[k] for k in ('workers', 'worker_class', 'threads')}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)
+
+
 @dataclass
 class Server:
     process: subprocess.Popen
     port: int
     log_path: Path
+    # Requests one worker serves at once: what a killed worker can cut off.
+    threads: int = 1
 
     @property
     def pid(self) -> int:
@@ -123,15 +137,18 @@ def gunicorn(
     if not access_log:
         command += ["--access-logfile", "/dev/null"]
     command += extra_args or []
+    environment = server_env(database_url, **env)
+    if threads is None:
+        threads = configured(environment)["threads"]
     log = log_path.open("wb")
     process = subprocess.Popen(
         command,
         cwd=ROOT,
-        env=server_env(database_url, **env),
+        env=environment,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    server = Server(process=process, port=port, log_path=log_path)
+    server = Server(process=process, port=port, log_path=log_path, threads=threads)
     try:
         wait_healthy(server, workers=workers, timeout_s=timeout_s)
         yield server

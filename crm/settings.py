@@ -155,9 +155,14 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
     # write lock when it begins, so two assignments can never read the same load and
     # both write; WAL lets readers go on while a writer holds it; the busy timeout
     # makes a second writer wait instead of failing with "database is locked".
+    # Writers queue for that lock in crm/sqlite_backend (a lock of our own taken before
+    # BEGIN) instead of sleeping in SQLite's busy handler; SQLITE_WRITE_QUEUE=0 turns the
+    # queue off. Either way a writer waits at most SQLITE_BUSY_TIMEOUT seconds.
+    _database["ENGINE"] = "crm.sqlite_backend"
     _database["CONN_MAX_AGE"] = 0 if TESTING else _database["CONN_MAX_AGE"]
     _database["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
+        "write_queue": envbool("SQLITE_WRITE_QUEUE", True),
         "timeout": envint("SQLITE_BUSY_TIMEOUT", 20),
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"

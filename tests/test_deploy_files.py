@@ -87,7 +87,8 @@ def gunicorn_config(env: dict[str, str]) -> dict:
     """The settings gunicorn reads from gunicorn.conf.py under this environment."""
     code = (
         "import json, runpy; c = runpy.run_path('gunicorn.conf.py');"
-        "print(json.dumps({k: c.get(k) for k in ('workers', 'bind', 'timeout', 'accesslog')}))"
+        "print(json.dumps({k: c.get(k) for k in"
+        " ('workers', 'worker_class', 'threads', 'bind', 'timeout', 'accesslog')}))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -108,13 +109,35 @@ def test_gunicorn_config_reads_port_workers_and_outlasts_the_sqlite_busy_timeout
     assert config["accesslog"] == "-"
 
 
-def test_gunicorn_workers_default_to_the_cpu_count():
+def test_gunicorn_on_sqlite_defaults_to_a_thread_pool_per_cpu():
     import multiprocessing
 
-    config = gunicorn_config({})
+    for env in ({}, {"DATABASE_URL": "sqlite:////tmp/x.sqlite3"}):
+        config = gunicorn_config(env)
+        # Writers queue in crm/sqlite_backend; threads overlap the sockets (bench/, goal 4).
+        assert config["worker_class"] == "gthread"
+        assert config["workers"] == multiprocessing.cpu_count()
+        assert config["threads"] == 4
+        assert config["bind"] == ["0.0.0.0:8000"]
+        assert config["timeout"] > 20
+
+
+def test_gunicorn_on_postgres_defaults_to_sync_processes():
+    import multiprocessing
+
+    config = gunicorn_config({"DATABASE_URL": "postgres://u@db:5432/crm"})
+    assert config["worker_class"] == "sync"
     assert config["workers"] == multiprocessing.cpu_count() * 2 + 1
-    assert config["bind"] == ["0.0.0.0:8000"]
-    assert config["timeout"] > 20
+    assert config["threads"] == 1
+
+
+def test_gunicorn_worker_model_follows_the_environment():
+    config = gunicorn_config({"WEB_CONCURRENCY": "3", "WEB_THREADS": "1"})
+    assert (config["workers"], config["worker_class"], config["threads"]) == (3, "sync", 1)
+    config = gunicorn_config(
+        {"DATABASE_URL": "postgres://u@db:5432/crm", "WEB_THREADS": "8", "WEB_CONCURRENCY": "2"}
+    )
+    assert (config["workers"], config["worker_class"], config["threads"]) == (2, "gthread", 8)
 
 
 def test_compose_runs_the_worker_after_migrations():
