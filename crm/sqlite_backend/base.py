@@ -30,8 +30,14 @@ import fcntl
 import os
 import threading
 import time
+from typing import Any
 
 from django.db.backends.sqlite3 import base, creation
+
+# django-stubs leave out the private hooks overridden below (_commit, _rollback, _close,
+# _start_transaction_under_autocommit, _destroy_test_db): the bases are typed as Any.
+_Creation: Any = creation.DatabaseCreation
+_Wrapper: Any = base.DatabaseWrapper
 
 _thread_locks: dict[str, threading.Lock] = {}
 _thread_locks_guard = threading.Lock()
@@ -117,7 +123,7 @@ class WriteTurn:
             thread_lock.release()
 
 
-class DatabaseCreation(creation.DatabaseCreation):
+class DatabaseCreation(_Creation):
     def _destroy_test_db(self, test_database_name: str, verbosity: int) -> None:
         super()._destroy_test_db(test_database_name, verbosity)
         if test_database_name and not self.is_in_memory_db(test_database_name):
@@ -125,7 +131,7 @@ class DatabaseCreation(creation.DatabaseCreation):
                 os.remove(lock_path(test_database_name))
 
 
-class DatabaseWrapper(base.DatabaseWrapper):
+class DatabaseWrapper(_Wrapper):
     creation_class = DatabaseCreation
 
     def __init__(self, *args, **kwargs) -> None:
