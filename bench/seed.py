@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
-from distribution import services
+from distribution import services, tallies
 from distribution.models import Contact, Lead, Operator, Source
 
 BATCH = 10_000
@@ -140,6 +140,8 @@ def seed_history(world: World, *, total_contacts: int, open_per_operator: int = 
         done += size
         bar.update(size)
     bar.close()
+    # The inserts bypassed the services, which keep the tallies: count them afresh.
+    tallies.rebuild()
     if connection.vendor == "postgresql":
         # What autovacuum would do soon after a bulk load: fresh planner statistics.
         with connection.cursor() as cursor:
