@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, TypeAlias, TypedDict
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import (
     Count,
     IntegerField,
@@ -39,6 +40,7 @@ from .models import (
     Source,
     SourceOperatorConfig,
 )
+from .numbers import parse_id
 
 OPEN = Q(status=Contact.Status.OPEN)
 # The tallies' statuses that count contacts (the others, "lead", count leads).
@@ -238,7 +240,7 @@ def count_up_to(items: QuerySet, cap: int) -> int:
 
 # A cursor names a contact's place in the list: "<created_at in microseconds since the
 # epoch, UTC>-<id>". Ids and times are integers, so a cursor needs no escaping in a URL.
-_CURSOR = re.compile(r"([0-9]{1,17})-([1-9][0-9]{0,18})")
+_CURSOR = re.compile(r"([0-9]{1,19})-([0-9]{1,19})")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -257,11 +259,12 @@ class Cursor:
         match = _CURSOR.fullmatch(text or "")
         if match is None:
             return None
+        pk = parse_id(match[2])
         try:
             at = _EPOCH + timedelta(microseconds=int(match[1]))
         except OverflowError:
-            return None
-        return cls(at, int(match[2]))
+            return None  # Beyond the year 9999.
+        return None if pk is None else cls(at, pk)
 
     def __str__(self) -> str:
         delta = self.created_at - _EPOCH
@@ -520,23 +523,28 @@ def distribution_stats() -> dict:
 def contacts_per_day(*, days: int = 14) -> list[tuple[date, int]]:
     """Contacts created on each of the last `days` days (today included), oldest first.
 
-    One query of `days` counts, each over a range of created_at that the contact_newest
-    index answers: it reads the contacts of those days, never the history before them.
-    (Grouping by the date of created_at would call a function per row, in Python on SQLite.)
+    One query of `days` counts, each a range of the contact_newest index: it reads the
+    index entries of those days only. (Grouping by the date of created_at would call a
+    function per row, in Python on SQLite, and one COUNT with a filter per day tests every
+    row against every day: both several times slower at a few thousand contacts a day.)
     """
     today = timezone.localdate()
     first = today - timedelta(days=days - 1)
     edges = [
-        timezone.make_aware(datetime.combine(first + timedelta(days=i), time.min))
+        connection.ops.adapt_datetimefield_value(
+            timezone.make_aware(datetime.combine(first + timedelta(days=i), time.min))
+        )
         for i in range(days + 1)
     ]
-    counts = Contact.objects.filter(created_at__gte=edges[0]).aggregate(
-        **{
-            f"day{i}": Count("id", filter=Q(created_at__gte=edges[i], created_at__lt=edges[i + 1]))
-            for i in range(days)
-        }
-    )
-    return [(first + timedelta(days=i), counts[f"day{i}"]) for i in range(days)]
+    table = connection.ops.quote_name(Contact._meta.db_table)
+    one_day = f"(SELECT COUNT(*) FROM {table} WHERE created_at >= %s AND created_at < %s)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT " + ", ".join([one_day] * days),
+            [edge for i in range(days) for edge in (edges[i], edges[i + 1])],
+        )
+        counts = cursor.fetchone()
+    return [(first + timedelta(days=i), counts[i]) for i in range(days)]
 
 
 def recent_contacts(*, limit: int = 10) -> QuerySet[Contact]:
