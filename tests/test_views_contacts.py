@@ -10,6 +10,7 @@ from pytest_django.asserts import assertContains
 
 from distribution import selectors, services
 from distribution.models import Contact, Lead
+from tests.history_support import add_history
 from tests.views_support import HTMX, as_supervisor, is_fragment, queries_for
 
 
@@ -578,3 +579,18 @@ def test_bulk_without_javascript_redirects_with_the_report(supervisor_client, tw
     )
     assert response.redirect_chain == [("/contacts/?status=open", 302)]
     assert "1 closed." in response.content.decode()
+
+
+def test_with_a_lead_search_the_total_is_counted_up_to_a_cap(
+    supervisor_client, make_operator, make_source, register
+):
+    source = make_source()
+    register(source, "eve@example.com")
+    register(source, "EVE@example.com")
+    add_history(source, [make_operator()], 1002)  # leads past0@example.com...
+
+    few = supervisor_client.get("/contacts/", {"lead": "eve"}).content.decode()
+    many = supervisor_client.get("/contacts/", {"lead": "past"}).content.decode()
+
+    assert "2 in all" in few
+    assert "More than 500 in all" in many
