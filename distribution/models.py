@@ -415,7 +415,13 @@ class ContactTally(models.Model):
     the leads whose first contact came through the source. The stateful test checks that
     it always equals a recount."""
 
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="tallies")
+    # No constraint in the database: on PostgreSQL a row's insert would take a KEY SHARE
+    # lock on its source, which a close (holding an operator's lock, not the source's)
+    # would wait for behind a registration holding the source and waiting for that
+    # operator: a deadlock. Django still deletes a source's tallies with it.
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, related_name="tallies", db_constraint=False
+    )
     operator_key = models.PositiveBigIntegerField()
     status = models.CharField(max_length=10)
     n = models.BigIntegerField(default=0)

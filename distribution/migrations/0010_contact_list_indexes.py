@@ -16,6 +16,17 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # See models.ContactTally.source: its foreign key lock could close a deadlock cycle.
+        migrations.AlterField(
+            model_name="contacttally",
+            name="source",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="tallies",
+                to="distribution.source",
+            ),
+        ),
         # The statistics read the tallies now.
         migrations.RemoveIndex(
             model_name="contact",
