@@ -358,9 +358,11 @@ class Contact(models.Model):
             ),
         ]
         indexes = [
-            # An operator's load: its open contacts.
+            # An operator's load: its open contacts; newest first for the contacts list.
             models.Index(
-                fields=["operator"], condition=Q(status="open"), name="contact_open_by_operator"
+                fields=["operator", "-created_at", "-id"],
+                condition=Q(status="open"),
+                name="contact_open_by_operator",
             ),
             # The queue: unassigned open contacts of a source, oldest first.
             models.Index(
@@ -375,6 +377,11 @@ class Contact(models.Model):
             models.Index(fields=["source", "-created_at", "-id"], name="contact_by_source"),
             # Also the unassigned filter (operator IS NULL) and the PROTECT checks.
             models.Index(fields=["operator", "-created_at", "-id"], name="contact_by_operator"),
+            # Both: an operator's contacts of one source may be few among its others.
+            models.Index(
+                fields=["source", "operator", "-created_at", "-id"],
+                name="contact_by_source_operator",
+            ),
             models.Index(
                 fields=["-created_at", "-id"],
                 condition=Q(status="open"),

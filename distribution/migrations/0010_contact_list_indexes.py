@@ -83,4 +83,21 @@ class Migration(migrations.Migration):
                 name="contact_open_newest",
             ),
         ),
+        migrations.AddIndex(
+            model_name="contact",
+            index=models.Index(
+                fields=["source", "operator", "-created_at", "-id"],
+                name="contact_by_source_operator",
+            ),
+        ),
+        # An operator's open contacts, newest first (its load counts the same entries).
+        migrations.RemoveIndex(model_name="contact", name="contact_open_by_operator"),
+        migrations.AddIndex(
+            model_name="contact",
+            index=models.Index(
+                condition=models.Q(("status", "open")),
+                fields=["operator", "-created_at", "-id"],
+                name="contact_open_by_operator",
+            ),
+        ),
     ]
