@@ -382,10 +382,17 @@ class Contact(models.Model):
                 fields=["source", "operator", "-created_at", "-id"],
                 name="contact_by_source_operator",
             ),
+            # Open contacts, newest first, alone or of a source: few, however long the history
+            # (SQLite prefers these to the indexes above when the filter asks for open ones).
             models.Index(
                 fields=["-created_at", "-id"],
                 condition=Q(status="open"),
                 name="contact_open_newest",
+            ),
+            models.Index(
+                fields=["source", "-created_at", "-id"],
+                condition=Q(status="open"),
+                name="contact_open_by_source",
             ),
             # A source's fairness report: its contacts assigned in a period, per operator.
             models.Index(

@@ -90,6 +90,14 @@ class Migration(migrations.Migration):
                 name="contact_by_source_operator",
             ),
         ),
+        migrations.AddIndex(
+            model_name="contact",
+            index=models.Index(
+                condition=models.Q(("status", "open")),
+                fields=["source", "-created_at", "-id"],
+                name="contact_open_by_source",
+            ),
+        ),
         # An operator's open contacts, newest first (its load counts the same entries).
         migrations.RemoveIndex(model_name="contact", name="contact_open_by_operator"),
         migrations.AddIndex(
