@@ -12,7 +12,7 @@ FOREIGN_KEY_INDEXES = {
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("distribution", "0009_contact_tallies"),
+        ("distribution", "0010_lead_search"),
     ]
 
     operations = [
