@@ -54,6 +54,10 @@ The invariants (checked after every step of the stateful test, see invariants.py
       eligible and a queued contact's candidates all not.
 * I8  Once the worker has ticked, no open contact waits past its source's response time
       with no response.
+* I9  The tallies (models.ContactTally) equal a recount of the contacts, per source,
+      operator (or none) and status, and of the leads by their first contact's source:
+      every write that creates a contact or changes its operator or status records the
+      move in its Pool's `moves`, which Pool.finish writes in the same transaction.
 
 Lock order. On SQLite every transaction begins IMMEDIATE (see settings), so writers run
 one at a time and these locks are no-ops. On PostgreSQL they are taken, always in this
@@ -876,6 +880,11 @@ def drain(pool: Pool, weights: dict[int, Weights], *, rng: random.Random) -> int
             contact.operator_id = decision.operator_id
             contact.assigned_at = now
             assigned.append(contact)
+            pool.moves.change(
+                contact.source_id,
+                (None, Contact.Status.OPEN),
+                (decision.operator_id, Contact.Status.OPEN),
+            )
             pool.events.append(
                 decision_log.contact_event(
                     contact.pk,
@@ -920,6 +929,9 @@ def requeue(
         contact.operator_id = None
         contact.assigned_at = None
         pool.release(operator_id)
+        pool.moves.change(
+            contact.source_id, (operator_id, Contact.Status.OPEN), (None, Contact.Status.OPEN)
+        )
         pool.events.append(
             decision_log.contact_event(
                 contact.pk,

@@ -1,5 +1,5 @@
 """
-The engine's promises (I1-I8 in allocation.py's docstring), checked against the database.
+The engine's promises (I1-I9 in allocation.py's docstring), checked against the database.
 
 Each check returns the violations it found, in words; an empty list means the promise
 holds. The stateful test calls them after every step, the concurrency and load tests at
@@ -23,6 +23,7 @@ from .allocation import is_on_shift  # The reading I6 puts to the test.
 from .models import (
     Contact,
     ContactEvent,
+    ContactTally,
     Lead,
     Operator,
     Presence,
@@ -196,14 +197,45 @@ def shift_violations(world: _World | None = None) -> list[str]:
     ]
 
 
+def tally_violations() -> list[str]:
+    """I9: every tally equals a count of the contacts themselves (per source, operator or
+    none, and status), and each source's "lead" tally the leads whose first contact
+    (oldest, then lowest id) came through it. Counted here in Python from the rows, not
+    through tallies.recount."""
+    counted: dict[tuple[int, int, str], int] = {}
+    first_source: dict[int, int] = {}
+    rows = Contact.objects.order_by("created_at", "id").values_list(
+        "lead_id", "source_id", "operator_id", "status"
+    )
+    for lead_id, source_id, operator_id, status in rows:
+        key = (source_id, operator_id or 0, status)
+        counted[key] = counted.get(key, 0) + 1
+        first_source.setdefault(lead_id, source_id)
+    for source_id in first_source.values():
+        key = (source_id, 0, "lead")
+        counted[key] = counted.get(key, 0) + 1
+    stored = {
+        (source_id, operator_key, status): n
+        for source_id, operator_key, status, n in ContactTally.objects.values_list(
+            "source_id", "operator_key", "status", "n"
+        )
+    }
+    return [
+        f"I9: the tally of {key} is {stored.get(key, 0)}, the rows count {counted.get(key, 0)}"
+        for key in sorted(set(counted) | set(stored))
+        if stored.get(key, 0) != counted.get(key, 0)
+    ]
+
+
 def state_violations() -> list[str]:
-    """I2, I3, I4 and I6: what must hold of any database at rest."""
+    """I2, I3, I4, I6 and I9: what must hold of any database at rest."""
     world = _World.read()
     return (
         queue_violations(world)
         + lead_violations()
         + contact_state_violations()
         + shift_violations(world)
+        + tally_violations()
     )
 
 
@@ -211,7 +243,7 @@ def step_violations(
     given: Iterable[int], *, manual: Iterable[int], answered: Mapping[int, str]
 ) -> list[str]:
     """Everything after one step of a run: I1 for the contacts given an operator in the
-    step (`manual`: by hand), and I2-I6, from one reading of the operators."""
+    step (`manual`: by hand), I2-I6 from one reading of the operators, and I9."""
     world = _World.read()
     return (
         assignment_violations(given, manual=manual, world=world)
@@ -220,6 +252,7 @@ def step_violations(
         + contact_state_violations()
         + registration_violations(answered)
         + shift_violations(world)
+        + tally_violations()
     )
 
 

@@ -301,9 +301,17 @@ class Contact(models.Model):
         CLOSED = "closed", "Closed"
 
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="contacts")
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="contacts")
+    # Indexed first in contact_by_source and contact_by_operator (below), not on their own.
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="contacts", db_index=False
+    )
     operator = models.ForeignKey(
-        Operator, on_delete=models.PROTECT, related_name="contacts", null=True, blank=True
+        Operator,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+        null=True,
+        blank=True,
+        db_index=False,
     )
 
     class Outcome(models.TextChoices):
@@ -350,9 +358,11 @@ class Contact(models.Model):
             ),
         ]
         indexes = [
-            # An operator's load: its open contacts.
+            # An operator's load: its open contacts; newest first for the contacts list.
             models.Index(
-                fields=["operator"], condition=Q(status="open"), name="contact_open_by_operator"
+                fields=["operator", "-created_at", "-id"],
+                condition=Q(status="open"),
+                name="contact_open_by_operator",
             ),
             # The queue: unassigned open contacts of a source, oldest first.
             models.Index(
@@ -360,10 +370,29 @@ class Contact(models.Model):
                 condition=Q(status="open", operator__isnull=True),
                 name="contact_queue",
             ),
+            # The contacts list, keyset-paged by (created_at, id) (selectors.contact_page):
+            # each filter seeks to its page in one of these, however deep in the history.
+            # (The counts come from the tallies, which replaced the statistics' index.)
             models.Index(fields=["-created_at", "-id"], name="contact_newest"),
-            # The statistics: contacts per source, operator and status, from the index alone.
+            models.Index(fields=["source", "-created_at", "-id"], name="contact_by_source"),
+            # Also the unassigned filter (operator IS NULL) and the PROTECT checks.
+            models.Index(fields=["operator", "-created_at", "-id"], name="contact_by_operator"),
+            # Both: an operator's contacts of one source may be few among its others.
             models.Index(
-                fields=["source", "operator", "status"], name="contact_source_operator_status"
+                fields=["source", "operator", "-created_at", "-id"],
+                name="contact_by_source_operator",
+            ),
+            # Open contacts, newest first, alone or of a source: few, however long the history
+            # (SQLite prefers these to the indexes above when the filter asks for open ones).
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=Q(status="open"),
+                name="contact_open_newest",
+            ),
+            models.Index(
+                fields=["source", "-created_at", "-id"],
+                condition=Q(status="open"),
+                name="contact_open_by_source",
             ),
             # A source's fairness report: its contacts assigned in a period, per operator.
             models.Index(
@@ -400,7 +429,13 @@ class ContactTally(models.Model):
     the leads whose first contact came through the source. The stateful test checks that
     it always equals a recount."""
 
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="tallies")
+    # No constraint in the database: on PostgreSQL a row's insert would take a KEY SHARE
+    # lock on its source, which a close (holding an operator's lock, not the source's)
+    # would wait for behind a registration holding the source and waiting for that
+    # operator: a deadlock. Django still deletes a source's tallies with it.
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, related_name="tallies", db_constraint=False
+    )
     operator_key = models.PositiveBigIntegerField()
     status = models.CharField(max_length=10)
     n = models.BigIntegerField(default=0)

@@ -189,6 +189,11 @@ def contact_close(
     if not contact.is_open:
         return contact  # Closing a closed contact changes nothing.
     pool = Pool.lock([contact.operator_id] if contact.operator_id else [], actor=actor)
+    pool.moves.change(
+        contact.source_id,
+        (contact.operator_id, Contact.Status.OPEN),
+        (contact.operator_id, Contact.Status.CLOSED),
+    )
     contact.status = Contact.Status.CLOSED
     contact.closed_at = timezone.now()
     contact.outcome = outcome
@@ -268,6 +273,9 @@ def contact_reassign(
     contact.assigned_at = timezone.now()
     contact.save(update_fields=["operator", "assigned_at"])
     pool.take(operator_id)
+    pool.moves.change(
+        contact.source_id, (previous, Contact.Status.OPEN), (operator_id, Contact.Status.OPEN)
+    )
     reassigned = contact_event(
         contact.pk,
         ContactEvent.Kind.REASSIGNED,
@@ -338,6 +346,9 @@ def _time_out(contact_id: int, *, now: datetime, rng: random.Random, actor: Acto
     contact.operator_id = decision.operator_id
     contact.assigned_at = pool.now if decision.operator_id else None
     contact.save(update_fields=["operator", "assigned_at", "missed_by"])
+    pool.moves.change(
+        source.pk, (missed, Contact.Status.OPEN), (decision.operator_id, Contact.Status.OPEN)
+    )
     pool.events += [
         contact_event(
             contact.pk,
@@ -439,6 +450,9 @@ def contact_reopen(
     contact.operator_id = operator_id
     contact.assigned_at = now if operator_id else None
     contact.save(update_fields=["status", "closed_at", "outcome", "operator", "assigned_at"])
+    pool.moves.change(
+        contact.source_id, (previous, Contact.Status.CLOSED), (operator_id, Contact.Status.OPEN)
+    )
     # Routed by the rule: its decision, with the candidates, follows the reopen.
     routed = [_decision_event(contact.pk, decision, actor=actor, at=now)] if decision else []
     pool.finish(
@@ -488,6 +502,11 @@ def contact_return_to_queue(
     )
     _, _, pool = _route_again(
         contact, freed=previous, rng=rng or allocation.system_rng, actor=actor
+    )
+    # Its way back out of the queue, if the drain in _route_again gave it to someone, is
+    # among the drain's own moves.
+    pool.moves.change(
+        contact.source_id, (previous, Contact.Status.OPEN), (None, Contact.Status.OPEN)
     )
     pool.finish()
     contact.refresh_from_db()

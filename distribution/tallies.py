@@ -55,20 +55,33 @@ class Moves(Counter[Key]):
 
 
 def write(moves: Mapping[Key, int]) -> None:
-    """Add every non-zero delta to its row, creating rows as needed: one statement."""
+    """Add every non-zero delta to its row, creating rows as needed: one statement.
+
+    The deltas come in as a table (`d`); the row inserted for a new key carries the delta
+    when positive, else 0, because both databases check `n >= 0` on the proposed row
+    before they look for a conflict; an existing row gets its delta, negative or not, from
+    `d`. (A negative delta for a key never counted leaves a 0 there, a wrong tally that I9
+    reports.)"""
     rows = sorted((key, delta) for key, delta in moves.items() if delta)
     if not rows:
         return
     quote = connection.ops.quote_name
     table = quote(ContactTally._meta.db_table)
-    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+    # Typed once, in the first row, for PostgreSQL; SQLite ignores the casts' absence.
+    typed = "(CAST(%s AS BIGINT), CAST(%s AS BIGINT), CAST(%s AS VARCHAR(10)), CAST(%s AS BIGINT))"
+    values = ", ".join([typed] + ["(%s, %s, %s, %s)"] * (len(rows) - 1))
     params: list[int | str] = []
     for (source_id, operator_key, status), delta in rows:
         params += [source_id, operator_key, status, delta]
+    same_key = "d.s = excluded.source_id AND d.o = excluded.operator_key AND d.st = excluded.status"
     sql = (
-        f"INSERT INTO {table} (source_id, operator_key, status, n) VALUES {values} "
+        f"WITH d (s, o, st, delta) AS (VALUES {values}) "
+        f"INSERT INTO {table} AS tally (source_id, operator_key, status, n) "
+        "SELECT s, o, st, CASE WHEN delta > 0 THEN delta ELSE 0 END FROM d "
+        # WHERE: SQLite's parser needs it between a SELECT and ON CONFLICT.
+        "WHERE true ORDER BY s, o, st "
         "ON CONFLICT (source_id, operator_key, status) "
-        f"DO UPDATE SET n = {table}.n + excluded.n"
+        f"DO UPDATE SET n = tally.n + (SELECT delta FROM d WHERE {same_key})"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

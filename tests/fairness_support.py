@@ -1,10 +1,12 @@
 """What the fairness tests share: contacts of a source with (or without) the assignment
-events the engine records, written straight into the decision log."""
+events the engine records, written straight into the decision log, and counted in the
+tallies as a registration counts them (so that the pages around them stay truthful)."""
 
 from datetime import date, datetime
 
 from django.utils import timezone
 
+from distribution import tallies
 from distribution.actors import SYSTEM
 from distribution.decision_log import Candidate, contact_event, record
 from distribution.models import Contact, ContactEvent, Lead, Operator, Source
@@ -19,6 +21,14 @@ def noon(day: date = DAY) -> datetime:
 def lead() -> Lead:
     n = Lead.objects.count()
     return Lead.objects.create(identifier=f"lead{n}@example.com", identifier_key=f"lead{n}")
+
+
+def _count(source: Source, operator: Operator, times: int) -> None:
+    """The tallies of `times` new open contacts of a new lead (what contact_register adds)."""
+    moves = tallies.Moves()
+    moves[tallies.key_of(source.pk, operator.pk, Contact.Status.OPEN)] += times
+    moves.add(source.pk, None, tallies.LEAD)
+    tallies.write(moves)
 
 
 def candidate(op: Operator, weight: int | None, why_not: str | None = None) -> Candidate:
@@ -41,6 +51,8 @@ def assign(
         Contact(lead=customer, source=source, operator=operator, assigned_at=at, created_at=at)
         for _ in range(times)
     )
+    _count(source, operator, times)
+    _count(source, operator, times)
     record(
         contact_event(
             c.pk,
@@ -63,3 +75,4 @@ def unlogged(source: Source, operator: Operator, *, times: int, at: datetime | N
         Contact(lead=customer, source=source, operator=operator, assigned_at=at, created_at=at)
         for _ in range(times)
     )
+    _count(source, operator, times)

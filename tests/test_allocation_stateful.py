@@ -1,17 +1,18 @@
 """
-The engine against its invariants (I1-I8, allocation.py), by a model-based stateful test.
+The engine against its invariants (I1-I9, allocation.py), by a model-based stateful test.
 
 Hypothesis drives the services with random sequences of every write the product has:
 operators and sources created, weights set and removed, sources' routing settings (mode,
 sticky days, response time), contacts registered (the same customers spelled in other
 cases and spacing), closed (with outcomes), responded to and reassigned, reopened,
-returned to the queue (one by one and in bulk), operators switched on and off, limits
+returned to the queue and reassigned (one by one and in bulk), operators switched on and off, limits
 raised and lowered, presence changed (with and without returning open contacts to the
 queue), working hours set in several time zones, the clock moved (followed by the
 worker's tick, which also takes back contacts not responded to in time), the safety
 sweep. After every step the database is checked: I1 for each contact that got an
 operator in that step, I2-I6 for everything, I7 for the step's decisions (one event per
-contact that changed hands, candidates as the rows say), and I8 after a tick.
+contact that changed hands, candidates as the rows say), I8 after a tick, and I9 (the
+tallies equal a recount) after every step.
 
 A failing run prints the steps that led to it, as Python calls to replay, and a
 @reproduce_failure line that replays it exactly.
@@ -213,6 +214,14 @@ class Engine(RuleBasedStateMachine):
         else:
             result = services.contact_bulk_return_to_queue(contact_ids=chosen, rng=self.rng)
             self.touched |= {c.pk for c in result.done}
+        assert len(result.done) + len(result.refused) == len(set(chosen))
+
+    @rule(chosen=st.lists(contacts, max_size=4), operator=operators)
+    def bulk_reassign(self, chosen, operator):
+        result = services.contact_bulk_reassign(
+            contact_ids=chosen, operator_id=operator, rng=self.rng
+        )
+        self.manual |= {c.pk for c in result.done}
         assert len(result.done) + len(result.refused) == len(set(chosen))
 
     @rule(contact=contacts)

@@ -3,11 +3,14 @@
 import re
 
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django.asserts import assertContains
 
-from distribution import services
+from distribution import selectors, services
 from distribution.models import Contact, Lead
+from tests.history_support import add_history
 from tests.views_support import HTMX, as_supervisor, is_fragment, queries_for
 
 
@@ -86,14 +89,130 @@ def test_nonsense_filters_are_ignored(supervisor_client, two_sources):
     assert len(listed_ids(html)) == 4
 
 
-def test_the_list_is_paged(supervisor_client, make_source, register):
+def link(html: str, text: str) -> str | None:
+    """The href of the pager's link whose text contains `text`, unescaped, or None."""
+    for href, label in re.findall(r'<a href="(\?[^"]*)"[^>]*>([^<]*)</a>', html):
+        if text in label:
+            return href.replace("&amp;", "&")
+    return None
+
+
+def test_the_list_is_paged_newest_first_by_keyset_with_the_total(
+    supervisor_client, make_source, register
+):
     source = make_source()
-    contacts = [register(source) for _ in range(30)]
+    newest_first = [c.pk for c in reversed([register(source) for _ in range(60)])]
+
     first = supervisor_client.get("/contacts/").content.decode()
-    second = supervisor_client.get("/contacts/?page=2").content.decode()
-    assert listed_ids(first) == [c.pk for c in reversed(contacts)][:25]
-    assert listed_ids(second) == [c.pk for c in reversed(contacts)][25:]
-    assert "Page 2 of 2" in second
+    assert listed_ids(first) == newest_first[:25]
+    assert link(first, "Newer") is None and link(first, "Newest") is None
+    assert "60 in all" in first
+
+    second = supervisor_client.get("/contacts/" + link(first, "Older")).content.decode()
+    assert listed_ids(second) == newest_first[25:50]
+    assert "60 in all" in second
+
+    back = supervisor_client.get("/contacts/" + link(second, "Newer")).content.decode()
+    assert listed_ids(back) == newest_first[:25]
+    assert link(back, "Newer") is None  # the first page again: nothing newer
+
+    oldest = supervisor_client.get("/contacts/" + link(second, "Oldest")).content.decode()
+    assert listed_ids(oldest) == newest_first[35:]
+    assert link(oldest, "Older") is None and link(oldest, "Oldest") is None
+    before_oldest = supervisor_client.get("/contacts/" + link(oldest, "Newer")).content.decode()
+    assert listed_ids(before_oldest) == newest_first[10:35]
+    assert (
+        listed_ids(supervisor_client.get("/contacts/" + link(oldest, "Newest")).content.decode())
+        == newest_first[:25]
+    )
+
+
+def test_paging_keeps_the_filters_and_the_rows_of_the_same_moment_apart(
+    supervisor_client, make_source, register
+):
+    bot, ads = make_source("Bot"), make_source("Ads")
+    # All at one moment: the id keeps them in order across the pages.
+    with time_machine.travel(timezone.now(), tick=False):
+        mine = [register(bot) for _ in range(30)]
+        for _ in range(10):
+            register(ads)
+    newest_first = [c.pk for c in reversed(mine)]
+
+    first = supervisor_client.get("/contacts/", {"source": bot.pk}).content.decode()
+    older = link(first, "Older")
+    assert f"source={bot.pk}" in older
+    second = supervisor_client.get("/contacts/" + older).content.decode()
+    assert listed_ids(first) + listed_ids(second) == newest_first
+    assert "30 in all" in second
+
+
+def test_the_queue_is_paged_oldest_first_with_the_words_turned_round(
+    supervisor_client, make_source, register
+):
+    source = make_source()  # no weights: everything waits
+    oldest_first = [register(source).pk for _ in range(30)]
+
+    first = supervisor_client.get("/contacts/", {"view": "queue"}).content.decode()
+    assert listed_ids(first) == oldest_first[:25]
+    newer = link(first, "Newer")
+    assert "view=queue" in newer and link(first, "Older") is None
+    second = supervisor_client.get("/contacts/" + newer).content.decode()
+    assert listed_ids(second) == oldest_first[25:]
+    assert link(second, "Oldest") is not None and link(second, "Newest") is None
+
+
+def test_the_pager_links_swap_the_list_in_place_with_htmx(supervisor_client, make_source, register):
+    source = make_source()
+    for _ in range(30):
+        register(source)
+    first = supervisor_client.get("/contacts/").content.decode()
+    older = link(first, "Older")
+    assert f'hx-get="{older.replace("&", "&amp;")}"' in first
+
+    response = supervisor_client.get("/contacts/" + older, **HTMX)
+
+    assert is_fragment(response)
+    assert len(listed_ids(response.content.decode())) == 5
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"after": "garbage"},
+        {"before": "12-0"},
+        {"after": "9999999999999999999-1"},  # beyond the calendar
+        {"after": "1-9999999999999999999"},  # beyond any id
+        {"before": "1-01"},
+        {"after": "1-1", "before": "1-1"},
+        {"last": "yes"},
+    ],
+)
+def test_a_page_link_that_is_not_one_shows_the_first_page_and_says_so(
+    supervisor_client, make_source, register, query
+):
+    source = make_source()
+    newest_first = [c.pk for c in reversed([register(source) for _ in range(30)])]
+
+    response = supervisor_client.get("/contacts/", query)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert listed_ids(html) == newest_first[:25]
+    assert "That page link is not valid (any more): this is the first page." in html
+
+
+def test_a_cursor_past_the_end_shows_an_empty_page_with_the_way_back(
+    supervisor_client, make_source, register
+):
+    source = make_source()
+    contacts = [register(source) for _ in range(3)]
+    cursor = selectors.Cursor.of(contacts[0])  # the oldest: nothing is older
+
+    html = supervisor_client.get("/contacts/", {"after": str(cursor)}).content.decode()
+
+    assert listed_ids(html) == []
+    assert "No contacts match these filters." in html
+    assert link(html, "Newest") is not None
 
 
 def test_closing_in_place_returns_its_row_greyed_with_the_news_and_a_reopen_button(
@@ -340,7 +459,7 @@ def test_reopening_without_javascript_redirects_and_an_unknown_contact_is_404(
     assert supervisor_client.get(reopen_url(two_sources["closed"])).status_code == 405
 
 
-# --- search, the queue, the page jump ---------------------------------------------------
+# --- search, the queue ---------------------------------------------------
 
 
 def test_search_by_lead_identifier_or_name_combines_with_the_filters(
@@ -377,27 +496,6 @@ def test_the_queue_view_lists_queued_contacts_oldest_first_with_their_wait(
     html = response.content.decode()
     assert listed_ids(html) == [two_sources["queued"].pk, later.pk]
     assert html.count('<div class="waited">waiting ') == 2
-
-
-def test_the_page_jump_goes_to_a_page_and_says_when_there_is_no_such_page(
-    supervisor_client, make_source, register
-):
-    source = make_source()
-    contacts = [register(source) for _ in range(30)]
-    newest_first = [c.pk for c in reversed(contacts)]
-
-    second = supervisor_client.get("/contacts/", {"page": "2", "source": source.pk})
-    assert listed_ids(second.content.decode()) == newest_first[25:]
-    assertContains(second, f'<input type="hidden" name="source" value="{source.pk}">', html=True)
-    assertContains(second, '<label for="id_page_jump">Go to page</label>', html=True)
-
-    beyond = supervisor_client.get("/contacts/", {"page": "40"})
-    assert beyond.status_code == 200
-    assert "There is no page 40: this is the last page, 2." in beyond.content.decode()
-    assert listed_ids(beyond.content.decode()) == newest_first[25:]
-
-    nonsense = supervisor_client.get("/contacts/", {"page": "x1"})
-    assert "“x1” is not a page number: this is page 1." in nonsense.content.decode()
 
 
 # --- bulk actions ---------------------------------------------------------------------
@@ -481,3 +579,18 @@ def test_bulk_without_javascript_redirects_with_the_report(supervisor_client, tw
     )
     assert response.redirect_chain == [("/contacts/?status=open", 302)]
     assert "1 closed." in response.content.decode()
+
+
+def test_with_a_lead_search_the_total_is_counted_up_to_a_cap(
+    supervisor_client, make_operator, make_source, register
+):
+    source = make_source()
+    register(source, "eve@example.com")
+    register(source, "EVE@example.com")
+    add_history(source, [make_operator()], 1002)  # leads past0@example.com...
+
+    few = supervisor_client.get("/contacts/", {"lead": "eve"}).content.decode()
+    many = supervisor_client.get("/contacts/", {"lead": "past"}).content.decode()
+
+    assert "2 in all" in few
+    assert "More than 500 in all" in many

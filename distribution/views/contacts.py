@@ -1,9 +1,10 @@
 """/contacts/ and /contacts/new/: the list with filters, closing, reopening, reassigning,
 bulk actions on selected rows, registering."""
 
+from dataclasses import dataclass, replace
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -21,26 +22,62 @@ from ..forms import (
 )
 from ..http import HtmxHttpRequest
 from ..models import Contact
-from ..numbers import parse_id, parse_int
+from ..numbers import parse_id
 from ..permissions import supervisor_required
-from .base import paginate, render_page
+from .base import PAGE_SIZE, render_page
 from .effects import handed_out
 
 LIST_TEMPLATE = "distribution/contacts.html"
 NEW_TEMPLATE = "distribution/contact_new.html"
 
+# With a lead search on, the total is counted up to this many (no tally counts a search).
+SEARCH_COUNT_CAP = 500
+# The query-string parameters of keyset paging (selectors.contact_page): the page right
+# after or right before a contact's place in the list, or the last page.
+PAGING = ("after", "before", "last")
 
-def _page_message(request: HtmxHttpRequest, page: Page) -> str:
-    """What to say when the page asked for is not the page shown (the jump's validation)."""
-    asked = request.GET.get("page")
-    if asked is None or asked == "":
-        return ""
-    number = parse_int(asked.strip())
-    if number is None or number < 1:
-        return f"“{asked[:20]}” is not a page number: this is page {page.number}."
-    if number != page.number:
-        return f"There is no page {number}: this is the last page, {page.number}."
-    return ""
+
+@dataclass(frozen=True)
+class Paging:
+    """The page of the list shown, and what to say when the page asked for could not be
+    read; with the total the filters hold (`capped`: at least that many, for a search)."""
+
+    page: selectors.ContactPage
+    oldest_first: bool
+    message: str = ""
+    total: int = 0
+    capped: bool = False
+
+
+def _paging(request: HtmxHttpRequest, filters: dict, *, counted: bool = True) -> Paging:
+    """The page the query string asks for; a cursor that is not one gives the first page,
+    and says so (a link from another version, or typed by hand: never an error page)."""
+    contacts = selectors.contact_list(**filters)
+    given = {name: request.GET[name] for name in PAGING if request.GET.get(name)}
+    after = selectors.Cursor.parse(given.get("after"))
+    before = selectors.Cursor.parse(given.get("before"))
+    last = given.get("last") == "1"
+    message = ""
+    if len(given) > 1 or (given and not (after or before or last)):
+        after, before, last = None, None, False
+        message = "That page link is not valid (any more): this is the first page."
+    page = selectors.contact_page(
+        contacts,
+        oldest_first=filters["oldest_first"],
+        after=after,
+        before=before,
+        last=last,
+        size=PAGE_SIZE,
+    )
+    paging = Paging(page, filters["oldest_first"], message)
+    if not counted:
+        return paging
+    if filters["lead"].strip():
+        # No tally counts a search: count its matches, but never past the cap.
+        total = selectors.count_up_to(contacts, SEARCH_COUNT_CAP)
+        return replace(paging, total=min(total, SEARCH_COUNT_CAP), capped=total > SEARCH_COUNT_CAP)
+    tallied = ("status", "source_id", "operator_id", "unassigned")
+    return replace(paging, total=selectors.contact_count(**{k: filters[k] for k in tallied}))
 
 
 def _list(
@@ -57,7 +94,7 @@ def _list(
     form with its errors.
     """
     filter_form = ContactFilterForm(request.GET)
-    page = paginate(request, selectors.contact_list(**filter_form.filters()))
+    paging = _paging(request, filter_form.filters())
     choices = operator_choices(selectors.operator_list())
     rows = [
         (
@@ -66,15 +103,12 @@ def _list(
             if bound is not None and bound.contact.pk == c.pk
             else ReassignForm(contact=c, choices=choices),
         )
-        for c in page
+        for c in paging.page.contacts
     ]
     context = {
         "filter_form": filter_form,
         "queue_view": filter_form.is_queue(),
-        "page_obj": page,
-        "page_message": _page_message(request, page),
-        # The jump form carries the filters along as hidden fields.
-        "kept_params": [(k, v) for k, vs in request.GET.lists() if k != "page" for v in vs],
+        "paging": paging,
         "rows": rows,
         "bulk": bulk or BulkContactsForm(choices=choices),
         "notice": notice,
@@ -113,9 +147,10 @@ def _row(
     return render_page(request, f"{LIST_TEMPLATE}#row_update", context, status=status)
 
 
-def _page_of(request: HtmxHttpRequest) -> Page:
+def _page_of(request: HtmxHttpRequest) -> list[Contact]:
     """The page of the list the request came from (its filters and page ride along)."""
-    return paginate(request, selectors.contact_list(**ContactFilterForm(request.GET).filters()))
+    filters = ContactFilterForm(request.GET).filters()
+    return _paging(request, filters, counted=False).page.contacts
 
 
 def _done(
