@@ -55,7 +55,9 @@ The invariants (checked after every step of the stateful test, see invariants.py
 * I8  Once the worker has ticked, no open contact waits past its source's response time
       with no response.
 * I9  The tallies (models.ContactTally) equal a recount of the contacts, per source,
-      operator (or none) and status, and of the leads by their first contact's source:
+      operator (or none) and status, and of the leads by their first contact's source
+      (the lowest id: the contact whose registration inserted the lead; two first
+      contacts of one new lead racing on PostgreSQL can be created in the other order):
       every write that creates a contact or changes its operator or status records the
       move in its Pool's `moves`, which Pool.finish writes in the same transaction.
 

@@ -200,11 +200,11 @@ def shift_violations(world: _World | None = None) -> list[str]:
 def tally_violations() -> list[str]:
     """I9: every tally equals a count of the contacts themselves (per source, operator or
     none, and status), and each source's "lead" tally the leads whose first contact
-    (oldest, then lowest id) came through it. Counted here in Python from the rows, not
-    through tallies.recount."""
+    (the lowest id: the one whose registration created the lead) came through it.
+    Counted here in Python from the rows, not through tallies.recount."""
     counted: dict[tuple[int, int, str], int] = {}
     first_source: dict[int, int] = {}
-    rows = Contact.objects.order_by("created_at", "id").values_list(
+    rows = Contact.objects.order_by("id").values_list(
         "lead_id", "source_id", "operator_id", "status"
     )
     for lead_id, source_id, operator_id, status in rows:

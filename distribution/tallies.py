@@ -89,13 +89,12 @@ def write(moves: Mapping[Key, int]) -> None:
 
 def recount(source_ids: Iterable[int] | None = None) -> dict[Key, int]:
     """The tallies as counted from the contacts themselves (non-zero keys only): contacts
-    per source, operator and status, and each lead under the source of its first contact."""
+    per source, operator and status, and each lead under the source of its first contact
+    (the lowest id: the one whose registration inserted the lead)."""
     contacts = Contact.objects.all()
     leads = Lead.objects.all()
     first_source = Subquery(
-        Contact.objects.filter(lead_id=OuterRef("pk"))
-        .order_by("created_at", "id")
-        .values("source_id")[:1]
+        Contact.objects.filter(lead_id=OuterRef("pk")).order_by("id").values("source_id")[:1]
     )
     leads = leads.annotate(first_source=first_source).exclude(first_source=None)
     if source_ids is not None:

@@ -180,3 +180,21 @@ def test_rebuild_replaces_the_tallies_by_a_recount(make_source, register):
     tallies.rebuild()
 
     assert tallies.stored() == {(source.pk, 0, "open"): 2, (source.pk, 0, "lead"): 2}
+
+
+def test_a_lead_counts_under_the_source_whose_contact_inserted_it(make_operator, make_source):
+    """Two first contacts of one new lead racing on PostgreSQL: the one that waited for the
+    other's lead insert may carry the earlier time (taken before it waited). The lead is
+    counted where it was inserted, and the recount agrees (lowest id, not oldest time)."""
+    web = make_source(weights={make_operator(): 1})
+    phone = make_source(weights={make_operator(): 1})
+    first = services.contact_register(lead_identifier="new@example.com", source_id=web.pk)
+    second = services.contact_register(lead_identifier="new@example.com", source_id=phone.pk)
+    Contact.objects.filter(pk=second.pk).update(
+        created_at=first.created_at - timedelta(seconds=1),
+        assigned_at=first.created_at - timedelta(seconds=1),
+    )
+
+    assert tallies.stored()[web.pk, 0, tallies.LEAD] == 1
+    assert tallies.stored() == tallies.recount()
+    assert invariants.tally_violations() == []

@@ -21,7 +21,7 @@ def count_existing(apps, schema_editor):
     ]
     first_source = (
         Contact.objects.filter(lead_id=OuterRef("pk"))
-        .order_by("created_at", "id")
+        .order_by("id")
         .values("source_id")[:1]
     )
     leads = (
