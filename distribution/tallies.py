@@ -17,9 +17,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, Min
 
-from .models import Contact, ContactTally, Lead
+from .models import Contact, ContactTally
 
 # (source_id, operator id or 0, status)
 Key = tuple[int, int, str]
@@ -92,14 +92,14 @@ def recount(source_ids: Iterable[int] | None = None) -> dict[Key, int]:
     per source, operator and status, and each lead under the source of its first contact
     (the lowest id: the one whose registration inserted the lead)."""
     contacts = Contact.objects.all()
-    leads = Lead.objects.all()
-    first_source = Subquery(
-        Contact.objects.filter(lead_id=OuterRef("pk")).order_by("id").values("source_id")[:1]
+    # Each lead's first contact: one grouped pass over the contacts (a "first contact of
+    # this lead" subquery per lead makes PostgreSQL walk the primary key once per lead).
+    firsts = Contact.objects.filter(
+        pk__in=Contact.objects.values("lead_id").annotate(first=Min("id")).values("first")
     )
-    leads = leads.annotate(first_source=first_source).exclude(first_source=None)
     if source_ids is not None:
         contacts = contacts.filter(source_id__in=list(source_ids))
-        leads = leads.filter(first_source__in=list(source_ids))
+        firsts = firsts.filter(source_id__in=list(source_ids))
     rows = (
         contacts.values_list("source_id", "operator_id", "status")
         .annotate(n=Count("id"))
@@ -108,7 +108,7 @@ def recount(source_ids: Iterable[int] | None = None) -> dict[Key, int]:
     counts = {
         key_of(source_id, operator_id, status): n for source_id, operator_id, status, n in rows
     }
-    for source_id, n in leads.values_list("first_source").annotate(n=Count("id")).order_by():
+    for source_id, n in firsts.values_list("source_id").annotate(n=Count("id")).order_by():
         counts[key_of(source_id, None, LEAD)] = n
     return counts
 

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 from django.db import migrations, models
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, Min
 
 
 def count_existing(apps, schema_editor):
@@ -19,16 +19,11 @@ def count_existing(apps, schema_editor):
         ContactTally(source_id=source_id, operator_key=operator_id or 0, status=status, n=n)
         for source_id, operator_id, status, n in rows
     ]
-    first_source = (
-        Contact.objects.filter(lead_id=OuterRef("pk"))
-        .order_by("id")
-        .values("source_id")[:1]
-    )
+    # Each lead's first contact (the lowest id), in one grouped pass over the contacts.
+    first_ids = Contact.objects.values("lead_id").annotate(first=Min("id")).values("first")
     leads = (
-        apps.get_model("distribution", "Lead")
-        .objects.annotate(first_source=Subquery(first_source))
-        .exclude(first_source=None)
-        .values_list("first_source")
+        Contact.objects.filter(pk__in=first_ids)
+        .values_list("source_id")
         .annotate(n=Count("id"))
         .order_by()
     )
