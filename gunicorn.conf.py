@@ -4,10 +4,10 @@ gunicorn settings for production: `gunicorn crm.wsgi -c gunicorn.conf.py`.
 Driven by the environment like crm/settings.py; command-line flags (--workers,
 --bind) still win over everything here.
 
-* WEB_CONCURRENCY: worker processes (default: one per CPU on SQLite, 2 x CPUs + 1 on
+* WEB_CONCURRENCY: worker processes (default: 2 x CPUs on SQLite, 2 x CPUs + 1 on
   PostgreSQL).
-* WEB_THREADS: threads per worker process (default: 4 on SQLite, 1 on PostgreSQL); more
-  than 1 runs gunicorn's gthread workers, 1 its sync workers.
+* WEB_THREADS: threads per worker process (default 1: gunicorn's sync workers); more than
+  1 runs its gthread workers.
 * PORT: the port to listen on, on every interface (default 8000).
 * GUNICORN_TIMEOUT: seconds a request may take before its worker is restarted.
 * FORWARDED_ALLOW_IPS (read by gunicorn itself): proxies trusted to set X-Forwarded-*.
@@ -32,25 +32,27 @@ _sqlite = (
     not os.environ.get("DATABASE_URL", "").strip().startswith(("postgres://", "postgresql://"))
 )
 
-# The worker model, chosen by measurement (`make bench`, goal 4 in the README):
+# The worker model, chosen by measurement (`make bench`, goal 4 in the README): sync
+# workers, one request at a time per process on one database connection, on both
+# databases; a killed worker cuts off only the request it was serving.
 # * SQLite has one writer at a time. Writers queue for it in crm/sqlite_backend (a lock
 #   taken before BEGIN, so a waiting writer is woken the moment the lock is free instead
-#   of sleeping in SQLite's busy handler), which makes threads cheap waiters; and a
-#   thread pool per process overlaps reading and writing sockets with Python work. One
-#   process per CPU with 4 threads each served more registrations and reads, with a lower
-#   p95, than 1, 2 or 4 sync processes.
+#   of sleeping in SQLite's busy handler). Sync processes served more registrations than
+#   gthread workers in two clean runs: a thread that holds the write lock also waits for
+#   its process's GIL while the other threads run, so the one write slot is held longer.
+#   2 x CPUs processes gave the steadiest p95 with reads close to the best.
 # * PostgreSQL locks rows, not the database: processes run registrations to different
-#   operators side by side, one request at a time per worker on one connection, and a
-#   killed worker cuts off only that one request.
+#   operators side by side.
 workers = _env_int(
     "WEB_CONCURRENCY",
-    multiprocessing.cpu_count() if _sqlite else multiprocessing.cpu_count() * 2 + 1,
+    multiprocessing.cpu_count() * 2 if _sqlite else multiprocessing.cpu_count() * 2 + 1,
 )
-threads = max(1, _env_int("WEB_THREADS", 4 if _sqlite else 1))
+threads = max(1, _env_int("WEB_THREADS", 1))
 worker_class = "gthread" if threads > 1 else "sync"
-# A gthread worker accepts connections up to this many at once and queues those its threads
-# are not serving yet. As many as it has threads: the rest wait in the listen backlog for
-# whichever worker is free first, and a killed worker cuts off only what it was serving.
+# With WEB_THREADS > 1, a gthread worker accepts connections up to this many at once and
+# queues those its threads are not serving yet. As many as it has threads: the rest wait
+# in the listen backlog for whichever worker is free first, and a killed worker cuts off
+# only what it was serving.
 worker_connections = threads
 bind = [f"0.0.0.0:{_env_int('PORT', 8000)}"]
 

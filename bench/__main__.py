@@ -37,7 +37,7 @@ import urllib.parse
 from pathlib import Path
 
 from bench import http_load, pages
-from bench.server import ROOT, gunicorn
+from bench.server import ROOT, configured, gunicorn, server_env
 
 # BENCH_RESULTS: where the databases, logs and latest.md go (the smoke test uses its own).
 RESULTS = Path(os.environ.get("BENCH_RESULTS", "").strip() or ROOT / "bench" / "results")
@@ -52,7 +52,7 @@ WORKER_MODELS = [
     ("sync, 2 processes", "sync", 2, 1),
     ("sync, 4 processes", "sync", 4, 1),
     ("gthread, 1 process x 4 threads", "gthread", 1, 4),
-    ("gthread, 2 processes x 4 threads (the default)", "gthread", 2, 4),
+    ("gthread, 2 processes x 4 threads", "gthread", 2, 4),
     ("gthread, 4 processes x 4 threads", "gthread", 4, 4),
 ]
 
@@ -200,9 +200,13 @@ def run_models(url: str, token: str) -> list[dict]:
     clients = env_int("BENCH_HTTP_CLIENTS", 20)
     requests = env_int("BENCH_MODEL_REQUESTS", 300)
     count = env_int("BENCH_WORKER_MODELS", len(WORKER_MODELS))  # The first so many.
+    chosen = configured(server_env(url))
+    default = (chosen["worker_class"], chosen["workers"], chosen["threads"])
     rows = []
     for queue in ("1", "0"):
-        for label, worker_class, processes, threads in WORKER_MODELS[:count]:
+        for name, worker_class, processes, threads in WORKER_MODELS[:count]:
+            is_default = (worker_class, processes, threads) == default
+            label = f"{name} (the default here)" if is_default else name
             log(f"worker model: {label}, write queue {'on' if queue == '1' else 'off'}")
             with gunicorn(
                 url,

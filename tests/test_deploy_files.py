@@ -109,15 +109,15 @@ def test_gunicorn_config_reads_port_workers_and_outlasts_the_sqlite_busy_timeout
     assert config["accesslog"] == "-"
 
 
-def test_gunicorn_on_sqlite_defaults_to_a_thread_pool_per_cpu():
+def test_gunicorn_on_sqlite_defaults_to_two_sync_processes_per_cpu():
     import multiprocessing
 
     for env in ({}, {"DATABASE_URL": "sqlite:////tmp/x.sqlite3"}):
         config = gunicorn_config(env)
-        # Writers queue in crm/sqlite_backend; threads overlap the sockets (bench/, goal 4).
-        assert config["worker_class"] == "gthread"
-        assert config["workers"] == multiprocessing.cpu_count()
-        assert config["threads"] == 4
+        # Writers queue in crm/sqlite_backend; sync processes served most (bench/, goal 4).
+        assert config["worker_class"] == "sync"
+        assert config["workers"] == multiprocessing.cpu_count() * 2
+        assert config["threads"] == 1
         assert config["bind"] == ["0.0.0.0:8000"]
         assert config["timeout"] > 20
 

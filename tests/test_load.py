@@ -1,6 +1,6 @@
 """
-Load and fault tests against the real server: gunicorn with 4 workers (with threads on
-SQLite, as gunicorn.conf.py runs them) on a free loopback port, on the test database (a
+Load and fault tests against the real server: gunicorn with 4 workers (of the class
+gunicorn.conf.py chooses) on a free loopback port, on the test database (a
 SQLite file, or PostgreSQL in the PostgreSQL pass).
 
 40 bots register 400 contacts through POST /api/contacts/ (several sources, operators with
