@@ -170,6 +170,23 @@ def source_shares(source: Source) -> dict[int, dict]:
     return {row["operator_id"]: row for row in stats["operators"]}
 
 
+def overdue_contact_ids(now: datetime) -> list[int]:
+    """Open contacts whose operator has not responded within their source's response
+    time, as of `now` (the worker takes them back: services.contacts_time_out)."""
+    overdue: list[int] = []
+    for source_id, minutes in Source.objects.filter(response_minutes__isnull=False).values_list(
+        "pk", "response_minutes"
+    ):
+        overdue += Contact.objects.filter(
+            source_id=source_id,
+            status=Contact.Status.OPEN,
+            operator__isnull=False,
+            responded_at__isnull=True,
+            assigned_at__lte=now - timedelta(minutes=minutes or 0),
+        ).values_list("pk", flat=True)
+    return overdue
+
+
 def queue() -> QuerySet[Contact]:
     """Contacts waiting for an operator, oldest first."""
     return Contact.objects.filter(OPEN, operator__isnull=True).order_by("created_at", "id")

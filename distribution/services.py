@@ -18,7 +18,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import actors, allocation, decision_log, shifts, tallies
+from . import actors, allocation, decision_log, selectors, shifts, tallies
 from .actors import SYSTEM, Actor
 from .allocation import Pool
 from .decision_log import contact_event, setting_change
@@ -297,17 +297,7 @@ def contacts_time_out(*, rng: random.Random | None = None, actor: Actor = SYSTEM
     left it waits in the queue, in its original place (created_at). One transaction per
     contact; safe beside another worker. Returns how many contacts were taken back."""
     now = timezone.now()
-    overdue: list[int] = []
-    for source_id, minutes in Source.objects.filter(response_minutes__isnull=False).values_list(
-        "pk", "response_minutes"
-    ):
-        overdue += Contact.objects.filter(
-            source_id=source_id,
-            status=Contact.Status.OPEN,
-            operator__isnull=False,
-            responded_at__isnull=True,
-            assigned_at__lte=now - timedelta(minutes=minutes or 0),
-        ).values_list("pk", flat=True)
+    overdue = selectors.overdue_contact_ids(now)
     rng = rng or allocation.system_rng
     return sum(_time_out(contact_id, now=now, rng=rng, actor=actor) for contact_id in overdue)
 
