@@ -172,11 +172,18 @@ def run_pages(urls: dict[str, str], secret_key: str) -> dict:
     return {"rows": rows, "prepared": prepared}
 
 
+def http_knobs() -> tuple[int, int, int]:
+    """(gunicorn workers, concurrent clients, requests of each kind) of the HTTP runs."""
+    return (
+        env_int("BENCH_HTTP_WORKERS", 4),
+        env_int("BENCH_HTTP_CLIENTS", 20),
+        env_int("BENCH_HTTP_REQUESTS", 900),
+    )
+
+
 def run_goal3(url: str, token: str) -> dict:
     """healthz, registration and single GET under the database's configured worker model."""
-    workers = env_int("BENCH_HTTP_WORKERS", 4)
-    clients = env_int("BENCH_HTTP_CLIENTS", 20)
-    requests = env_int("BENCH_HTTP_REQUESTS", 900)
+    workers, clients, requests = http_knobs()
     log(f"HTTP: {requests} requests of each kind, {clients} clients, {workers} workers")
     with gunicorn(
         url, workers=workers, log_path=RESULTS / "gunicorn-http.log", access_log=False
@@ -229,9 +236,7 @@ def run_models(url: str, token: str) -> list[dict]:
 
 def run_hot_source(url: str, token: str) -> dict:
     """Registrations all to one source against spread over every source (PostgreSQL)."""
-    workers = env_int("BENCH_HTTP_WORKERS", 4)
-    clients = env_int("BENCH_HTTP_CLIENTS", 20)
-    requests = env_int("BENCH_HTTP_REQUESTS", 900)
+    workers, clients, requests = http_knobs()
     log(f"hot source: {requests} registrations each way, {clients} clients, {workers} workers")
     with gunicorn(
         url, workers=workers, log_path=RESULTS / "gunicorn-hot.log", access_log=False
