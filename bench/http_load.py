@@ -4,7 +4,9 @@ Requests per second through a real gunicorn (goals 3, 4 and 5 of issue 13); no D
 Three kinds of request, each from `clients` threads with a new connection per request
 (like most bots): GET /healthz (the framework's floor: routing, middleware, one
 `SELECT 1`), POST /api/contacts/ (a registration, new lead) and GET /api/operators/{id}
-(a single-object read with a bearer token).
+(a single-object read with a bearer token). On SQLite a fourth, FLOOR: the registration's
+transaction written with the sqlite3 module behind the same server (bench/floor_urls.py),
+the ceiling of what POST /api/contacts/ can reach.
 """
 
 import random
@@ -17,10 +19,12 @@ from dataclasses import dataclass, field
 from bench.server import Client
 
 KINDS = ("healthz", "register", "get")
+FLOOR = "floor"
 LABELS = {
     "healthz": "GET /healthz",
     "register": "POST /api/contacts/",
     "get": "GET /api/operators/{id}",
+    FLOOR: "POST /bench/floor/contacts/ (raw sqlite3 floor)",
 }
 
 
@@ -86,17 +90,25 @@ def request_maker(target: Target, kind: str, sources: list[int] | None = None) -
     def healthz(client: Client, rng: random.Random, ticket: int):
         return (*client.request("GET", "/healthz"), 200)
 
-    def register(client: Client, rng: random.Random, ticket: int):
-        body = {
-            "lead_identifier": f"http-{time.time_ns()}-{ticket}@bench.example",
-            "source_id": rng.choice(chosen),
-        }
-        return (*client.request("POST", "/api/contacts/", body), 201)
+    def post_new_lead(path: str) -> Callable:
+        def post(client: Client, rng: random.Random, ticket: int):
+            body = {
+                "lead_identifier": f"http-{time.time_ns()}-{ticket}@bench.example",
+                "source_id": rng.choice(chosen),
+            }
+            return (*client.request("POST", path, body), 201)
+
+        return post
 
     def get(client: Client, rng: random.Random, ticket: int):
         return (*client.request("GET", f"/api/operators/{target.operator_id}"), 200)
 
-    return {"healthz": healthz, "register": register, "get": get}[kind]
+    return {
+        "healthz": healthz,
+        "register": post_new_lead("/api/contacts/"),
+        "get": get,
+        FLOOR: post_new_lead("/bench/floor/contacts/"),
+    }[kind]
 
 
 def run(target: Target, kind: str, *, requests: int, clients: int, sources=None) -> Run:

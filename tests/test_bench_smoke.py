@@ -60,7 +60,12 @@ def test_a_tiny_bench_prints_every_goal_with_no_error(tmp_path):
         assert re.search(r"\| [\d.]+ ms +\| [\d.]+ ms +\| [\d.]+ ", rows[0]), rows[0]
     assert "ERROR" not in report
     # Goals 3 and 4: every request answered as expected.
-    for row in ("GET /healthz", "POST /api/contacts/ / healthz", "GET /api/operators/{id} /"):
+    for row in (
+        "GET /healthz",
+        "POST /api/contacts/ / healthz",
+        "GET /api/operators/{id} /",
+        "POST /bench/floor/contacts/ (raw sqlite3 floor) / healthz",
+    ):
         assert f"| {row}" in report
     assert report.count("| sync, 1 process ") == 2 and report.count("| sync, 2 processes ") == 2
     assert "failed" not in report
