@@ -394,6 +394,13 @@ class Contact(models.Model):
                 condition=Q(status="open"),
                 name="contact_open_by_source",
             ),
+            # Open contacts of one source at one operator: without it SQLite walks all of
+            # the pair's history in contact_by_source_operator to find its few open ones.
+            models.Index(
+                fields=["source", "operator", "-created_at", "-id"],
+                condition=Q(status="open"),
+                name="contact_open_by_pair",
+            ),
             # A source's fairness report: its contacts assigned in a period, per operator.
             models.Index(
                 fields=["source", "assigned_at", "operator"], name="contact_source_assigned"

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from distribution import search, selectors, services
 from distribution.models import Lead, casefold_key
+from tests.plan_support import plan
 
 pytestmark = pytest.mark.django_db
 
@@ -149,19 +150,6 @@ def test_a_search_count_stops_after_the_cap(leads, monkeypatch):
 
 
 # --- the index is used ---------------------------------------------------------------
-
-
-def plan(queryset) -> str:
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-            return "\n".join(str(row[-1]) for row in cursor.fetchall())
-        # With a handful of rows the planner rightly prefers reading the table: forbid it,
-        # to see whether the index can answer the query at all.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        return "\n".join(row[0] for row in cursor.fetchall())
 
 
 def plans_of(run) -> list[str]:
