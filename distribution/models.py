@@ -300,7 +300,10 @@ class Contact(models.Model):
         OPEN = "open", "Open"
         CLOSED = "closed", "Closed"
 
-    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="contacts")
+    # Indexed first in contact_by_lead (below), not on its own.
+    lead = models.ForeignKey(
+        Lead, on_delete=models.PROTECT, related_name="contacts", db_index=False
+    )
     # Indexed first in contact_by_source and contact_by_operator (below), not on their own.
     source = models.ForeignKey(
         Source, on_delete=models.PROTECT, related_name="contacts", db_index=False
@@ -374,6 +377,9 @@ class Contact(models.Model):
             # each filter seeks to its page in one of these, however deep in the history.
             # (The counts come from the tallies, which replaced the statistics' index.)
             models.Index(fields=["-created_at", "-id"], name="contact_newest"),
+            # A lead's page: its contacts, keyset-paged newest first (also its figures, the
+            # contacts of the leads a search finds and the PROTECT checks).
+            models.Index(fields=["lead", "-created_at", "-id"], name="contact_by_lead"),
             models.Index(fields=["source", "-created_at", "-id"], name="contact_by_source"),
             # Also the unassigned filter (operator IS NULL) and the PROTECT checks.
             models.Index(fields=["operator", "-created_at", "-id"], name="contact_by_operator"),

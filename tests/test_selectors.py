@@ -154,3 +154,12 @@ def test_the_open_contacts_of_a_source_at_an_operator_are_read_from_their_own_in
     register(source, "eve@example.com")
     contacts = selectors.contact_list(status="open", source_id=source.pk, operator_id=ann.pk)
     assert "contact_open_by_pair" in plan(contacts[:26])
+
+
+def test_a_leads_contacts_are_read_newest_first_from_their_own_index(make_source, register):
+    lead = register(make_source(), "eve@example.com").lead
+    read = plan(selectors.lead_contacts(lead)[:26])
+    assert "contact_by_lead" in read
+    if connection.vendor == "sqlite":
+        # (PostgreSQL sorts a table this small rather than walk an index in order.)
+        assert "TEMP B-TREE" not in read

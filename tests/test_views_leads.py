@@ -195,16 +195,87 @@ def test_detail_shows_the_leads_contacts_newest_first(
     assert "Queued" in html and "Closed" in html
 
 
-def test_detail_history_pages_by_htmx(supervisor_client, make_source, register):
+def history_numbers(html: str) -> list[int]:
+    """The contacts a lead's page lists, by number, in its order."""
+    return [
+        int(n) for n in re.findall(r"<strong><a href=\"/contacts/\d+/\">#(\d+)</a></strong>", html)
+    ]
+
+
+def lead_pager_links(html: str, lead_id: int) -> dict[str, str]:
+    return {
+        text.replace("&laquo;", "").replace("&raquo;", "").strip(): href.replace(
+            "/leads/", f"/leads/{lead_id}/", 1
+        )
+        for text, href in pager_links(html).items()
+    }
+
+
+def test_detail_history_is_paged_by_older_and_newer_links(supervisor_client, make_source, register):
     source = make_source()
     contacts = [register(source, "eve@example.com") for _ in range(27)]
-    response = supervisor_client.get(f"/leads/{contacts[0].lead_id}/", {"page": "2"}, **HTMX)
+    lead_id = contacts[0].lead_id
+    first = supervisor_client.get(f"/leads/{lead_id}/").content.decode()
+    assert history_numbers(first) == [c.pk for c in contacts[:1:-1]]
+    links = lead_pager_links(first, lead_id)
+    assert set(links) == {"Older", "Oldest"}
+    assert "27 in all" in first
+
+    response = supervisor_client.get(links["Older"], **HTMX)
     assert is_fragment(response)
-    html = response.content.decode()
-    assert re.findall(r"<strong><a href=\"/contacts/\d+/\">#(\d+)</a></strong>", html) == [
-        str(contacts[1].pk),
-        str(contacts[0].pk),
-    ]
+    older = response.content.decode()
+    assert history_numbers(older) == [contacts[1].pk, contacts[0].pk]
+    links = lead_pager_links(older, lead_id)
+    assert set(links) == {"Newer", "Newest"}
+    assert history_numbers(supervisor_client.get(links["Newer"]).content.decode()) == (
+        history_numbers(first)
+    )
+    oldest = supervisor_client.get(lead_pager_links(first, lead_id)["Oldest"]).content.decode()
+    # The oldest page is a full one, as in the contacts list.
+    assert history_numbers(oldest) == [c.pk for c in contacts[24::-1]]
+
+
+def test_a_lead_with_one_page_of_contacts_shows_no_pager(supervisor_client, make_source, register):
+    contact = register(make_source(), "eve@example.com")
+    html = supervisor_client.get(f"/leads/{contact.lead_id}/").content.decode()
+    assert history_numbers(html) == [contact.pk]
+    assert 'class="pager"' not in html
+
+
+def test_a_bad_history_cursor_gives_the_first_page_and_says_so(
+    supervisor_client, make_source, register
+):
+    contact = register(make_source(), "eve@example.com")
+    response = supervisor_client.get(f"/leads/{contact.lead_id}/", {"after": "yesterday"})
+    assert response.status_code == 200
+    assert history_numbers(response.content.decode()) == [contact.pk]
+    assert "That page link is not valid (any more)" in response.content.decode()
+
+
+def test_an_action_on_an_older_page_of_the_history_keeps_that_page(
+    supervisor_client, make_operator, make_source, register
+):
+    source = make_source(weights={make_operator(limit=100): 1})
+    contacts = [register(source, "eve@example.com") for _ in range(27)]
+    lead_id = contacts[0].lead_id
+    first = supervisor_client.get(f"/leads/{lead_id}/").content.decode()
+    older = lead_pager_links(first, lead_id)["Older"]
+    query = older.split("?", 1)[1]
+    html = supervisor_client.get(older).content.decode()
+    # Each open contact's forms carry the page they are on.
+    assert f"/leads/{lead_id}/contacts/{contacts[0].pk}/close/?{query}" in html.replace(
+        "&amp;", "&"
+    )
+
+    close = f"/leads/{lead_id}/contacts/{contacts[0].pk}/close/?{query}"
+    response = supervisor_client.post(close, **HTMX)
+    assert f"Closed #{contacts[0].pk}." in response.content.decode()
+    assert history_numbers(response.content.decode()) == [contacts[1].pk, contacts[0].pk]
+
+    # Without JavaScript, back to the same page.
+    response = supervisor_client.post(f"/leads/{lead_id}/contacts/{contacts[1].pk}/close/?{query}")
+    assert response.status_code == 302
+    assert response["Location"] == f"/leads/{lead_id}/?{query}"
 
 
 def test_unknown_lead_is_404(supervisor_client, db):

@@ -24,7 +24,7 @@ from ..http import HtmxHttpRequest
 from ..models import Contact
 from ..numbers import parse_id
 from ..permissions import supervisor_required
-from .base import PAGE_SIZE, render_page
+from .base import keyset_page, render_page
 from .effects import handed_out
 
 LIST_TEMPLATE = "distribution/contacts.html"
@@ -32,9 +32,6 @@ NEW_TEMPLATE = "distribution/contact_new.html"
 
 # With a lead search on, the total is counted up to this many (no tally counts a search).
 SEARCH_COUNT_CAP = 500
-# The query-string parameters of keyset paging (selectors.contact_page): the page right
-# after or right before a contact's place in the list, or the last page.
-PAGING = ("after", "before", "last")
 
 
 @dataclass(frozen=True)
@@ -50,25 +47,9 @@ class Paging:
 
 
 def _paging(request: HtmxHttpRequest, filters: dict, *, counted: bool = True) -> Paging:
-    """The page the query string asks for; a cursor that is not one gives the first page,
-    and says so (a link from another version, or typed by hand: never an error page)."""
+    """The page the query string asks for (keyset_page), with the total when `counted`."""
     contacts = selectors.contact_list(**filters)
-    given = {name: request.GET[name] for name in PAGING if request.GET.get(name)}
-    after = selectors.Cursor.parse(given.get("after"))
-    before = selectors.Cursor.parse(given.get("before"))
-    last = given.get("last") == "1"
-    message = ""
-    if len(given) > 1 or (given and not (after or before or last)):
-        after, before, last = None, None, False
-        message = "That page link is not valid (any more): this is the first page."
-    page = selectors.contact_page(
-        contacts,
-        oldest_first=filters["oldest_first"],
-        after=after,
-        before=before,
-        last=last,
-        size=PAGE_SIZE,
-    )
+    page, message = keyset_page(request, contacts, oldest_first=filters["oldest_first"])
     paging = Paging(page, filters["oldest_first"], message)
     if not counted:
         return paging

@@ -20,7 +20,7 @@ from ..http import HtmxHttpRequest
 from ..models import Contact, Lead
 from ..numbers import parse_id
 from ..permissions import supervisor_required
-from .base import paginate, render_page, wants_fragment
+from .base import keyset_page, render_page, wants_fragment
 
 DETAIL_TEMPLATE = "distribution/lead_detail.html"
 
@@ -69,7 +69,9 @@ def _history(
         lead = selectors.lead_get(lead.pk)
     except Lead.DoesNotExist:
         raise Http404("No such lead.") from None
-    page = paginate(request, selectors.lead_contacts(lead))
+    # Keyset-paged like the contacts list: a lead with years of contacts costs what one
+    # with a few does. An action's request carries the page it came from (its query string).
+    page, page_message = keyset_page(request, selectors.lead_contacts(lead))
     choices = operator_choices(selectors.operator_list())
     items = [
         (
@@ -78,11 +80,12 @@ def _history(
             if bound is not None and bound.contact.pk == c.pk
             else ReassignForm(contact=c, choices=choices),
         )
-        for c in page
+        for c in page.contacts
     ]
     context = {
         "lead": lead,
-        "page_obj": page,
+        "page": page,
+        "page_message": page_message,
         "items": items,
         "new_form": new_form or LeadContactForm(),
         "open_operators": selectors.lead_open_operators(lead),
@@ -97,7 +100,11 @@ def _done(request: HtmxHttpRequest, lead: Lead, notice: str, contact_id: int) ->
     if request.htmx:
         return _history(request, lead, notice=notice, notice_for=contact_id)
     messages.success(request, notice)
-    return redirect(reverse("distribution:lead_detail", args=[lead.pk]))
+    # Back to the page of the history the action came from.
+    query = request.GET.urlencode()
+    return redirect(
+        reverse("distribution:lead_detail", args=[lead.pk]) + (f"?{query}" if query else "")
+    )
 
 
 def _lead_contact(lead_id: int, contact_id: int) -> tuple[Lead, Contact]:
