@@ -136,6 +136,34 @@ def lead_filter(search: str, *, names: bool = False, prefix: str = "") -> Q | No
     return _like_filter(found, names=names, prefix=prefix)
 
 
+@dataclass(frozen=True)
+class Matches:
+    """The condition a search puts on leads, and whether it is `broad`: it found more than
+    SELECTIVE leads, so the condition is the rule itself (LIKE), checked row by row."""
+
+    condition: Q
+    broad: bool
+
+
+def lead_matches(search: str, *, names: bool = False, prefix: str = "") -> Matches | None:
+    """lead_filter's condition, with whether it is broad, on both databases alike: up to
+    SELECTIVE leads found (one query, from the indexes) become "lead in (these ids)", read
+    through the index on each list's lead; more, the rule itself. The contacts list reads a
+    broad search's pages in windows (selectors.contact_page): how far back a walk must go to
+    find a page of contacts of leads that "se" or "example" finds, no index can say."""
+    found = terms(search)
+    if found is None:
+        return None
+    if connection.vendor == "sqlite":
+        ids = _sqlite_ids(found, names=names, limit=SELECTIVE + 1)
+    else:
+        leads = Lead.objects.filter(_like_filter(found, names=names, prefix="")).order_by()
+        ids = list(leads.values_list("pk", flat=True)[: SELECTIVE + 1])
+    if len(ids) <= SELECTIVE:
+        return Matches(Q(**{f"{prefix}pk__in": ids}), broad=False)
+    return Matches(_like_filter(found, names=names, prefix=prefix), broad=True)
+
+
 def _sqlite_ids(found: Terms, *, names: bool, limit: int) -> list[int]:
     """The ids of up to `limit` leads the search finds (SQLite), from its indexes."""
     parts, params = [], []

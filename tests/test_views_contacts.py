@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains
 
-from distribution import selectors, services
+from distribution import search, selectors, services
 from distribution.models import Contact, Lead
 from tests.history_support import add_history
 from tests.views_support import HTMX, as_supervisor, is_fragment, queries_for
@@ -594,3 +594,53 @@ def test_with_a_lead_search_the_total_is_counted_up_to_a_cap(
 
     assert "2 in all" in few
     assert "More than 500 in all" in many
+
+
+def walk(client, url: str, text: str) -> tuple[list[int], int]:
+    """The contacts of every page from `url` on, following its `text` link ("Older",
+    "Newer") to the end, and how many pages that took."""
+    ids, pages, html = [], 0, client.get(url).content.decode()
+    while True:
+        ids, pages = ids + listed_ids(html), pages + 1
+        href = link(html, text)
+        if href is None:
+            return ids, pages
+        html = client.get("/contacts/" + href).content.decode()
+
+
+@pytest.mark.parametrize("params", ["", "&status=closed"])
+def test_a_broad_lead_search_reads_a_window_a_page_and_misses_nothing(
+    supervisor_client, make_operator, make_source, monkeypatch, params
+):
+    """A search that finds more than search.SELECTIVE leads reads at most SEARCH_WINDOW
+    contacts a page (here 8 of 60): a page may end short, says so, and its links go on
+    from where it stopped; walked to either end, it lists what the whole search finds."""
+    add_history(make_source(), [make_operator()], 60)  # past1 and past10-19: 22 contacts
+    exact = [c.pk for c in selectors.contact_list(lead="past1")]
+    assert len(exact) == 22
+    monkeypatch.setattr(search, "SELECTIVE", 0)
+    monkeypatch.setattr(selectors, "SEARCH_WINDOW", 8)
+
+    first = supervisor_client.get(f"/contacts/?lead=past1{params}").content.decode()
+    assert listed_ids(first) == []  # The newest 8 contacts are of other leads.
+    assert "The lead search read 8 contacts for this page" in first
+    assert "At least 0 in all" in first
+
+    older, pages = walk(supervisor_client, f"/contacts/?lead=past1{params}", "Older")
+    assert older == exact
+    assert pages <= 60 // 8 + 1
+    newer, _ = walk(supervisor_client, f"/contacts/?lead=past1{params}&last=1", "Newer")
+    assert sorted(newer) == sorted(exact) and len(newer) == len(exact)
+
+
+def test_a_broad_lead_search_that_fills_its_pages_reads_as_before(
+    supervisor_client, make_operator, make_source, monkeypatch
+):
+    add_history(make_source(), [make_operator()], 60)
+    monkeypatch.setattr(search, "SELECTIVE", 0)
+    monkeypatch.setattr(selectors, "SEARCH_WINDOW", 30)
+    html = supervisor_client.get("/contacts/?lead=example").content.decode()
+    assert listed_ids(html) == [c.pk for c in selectors.contact_list()[:25]]
+    assert "The lead search read" not in html
+    # Counted within the window: 30 contacts, all of them matches.
+    assert "At least 30 in all" in html

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from distribution import selectors, services
+from distribution import search, selectors, services
 from distribution.models import Contact
 from tests.history_support import add_history
 from tests.views_support import HTMX, as_supervisor
@@ -85,3 +85,32 @@ def test_the_contacts_list_counts_from_the_tallies_and_never_skips_rows(supervis
             # (An operator's load in the reassign menu is a subquery over open contacts.)
             assert not sql.startswith("SELECT COUNT("), name
         assert any("distribution_contacttally" in sql for sql in queries), name
+
+
+def test_a_broad_lead_search_issues_the_same_queries_with_10_and_1000_contacts(
+    supervisor_client, world, monkeypatch
+):
+    """A search that finds more than search.SELECTIVE leads is read a window of contacts
+    at a time (selectors.SEARCH_WINDOW): its pages cost the same queries at any size."""
+    monkeypatch.setattr(search, "SELECTIVE", 0)
+    monkeypatch.setattr(selectors, "SEARCH_WINDOW", 5)
+
+    def measure_search() -> dict[str, int]:
+        deep = selectors.Cursor.of(Contact.objects.order_by("-created_at", "-id")[4])
+        urls = {
+            "first page": "/contacts/?lead=example",
+            "a deep page": f"/contacts/?lead=example&after={deep}",
+            "a page back": f"/contacts/?lead=example&before={deep}",
+            "the last page": "/contacts/?lead=example&last=1",
+            "none in the window": "/contacts/?lead=nobody.example",
+        }
+        measured = {}
+        for name, url in urls.items():
+            with CaptureQueriesContext(connection) as captured:
+                assert supervisor_client.get(url).status_code == 200
+            measured[name] = len(captured.captured_queries)
+        return measured
+
+    few = measure_search()
+    add_history(world["web"], [world["ann"], world["bob"]], 990)
+    assert measure_search() == few

@@ -49,9 +49,15 @@ def paginate(request: HttpRequest, items: Any, *, per_page: int = PAGE_SIZE) -> 
 
 
 def keyset_page(
-    request: HttpRequest, contacts: Any, *, oldest_first: bool = False, size: int = PAGE_SIZE
+    request: HttpRequest,
+    contacts: Any,
+    *,
+    oldest_first: bool = False,
+    size: int = PAGE_SIZE,
+    scan: Any = None,
 ) -> tuple[selectors.ContactPage, str]:
-    """The page of `contacts` (selectors.contact_list or lead_contacts) the query string
+    """The page of `contacts` (selectors.contact_listing or lead_contacts; `scan`: see
+    selectors.contact_page) the query string
     asks for, and what to say when it could not be read: a cursor that is not one gives the
     first page, and says so (a link from another version, or typed by hand: never an error
     page)."""
@@ -64,6 +70,12 @@ def keyset_page(
         after, before, last = None, None, False
         message = BAD_CURSOR
     page = selectors.contact_page(
-        contacts, oldest_first=oldest_first, after=after, before=before, last=last, size=size
+        contacts,
+        oldest_first=oldest_first,
+        after=after,
+        before=before,
+        last=last,
+        size=size,
+        scan=scan,
     )
     return page, message

@@ -37,26 +37,37 @@ SEARCH_COUNT_CAP = 500
 @dataclass(frozen=True)
 class Paging:
     """The page of the list shown, and what to say when the page asked for could not be
-    read; with the total the filters hold (`capped`: at least that many, for a search)."""
+    read; with the total the filters hold (`capped`: more than that many, for a search;
+    `at_least`: that many among the contacts a broad search reads, and maybe more)."""
 
     page: selectors.ContactPage
     oldest_first: bool
     message: str = ""
     total: int = 0
     capped: bool = False
+    at_least: bool = False
 
 
 def _paging(request: HtmxHttpRequest, filters: dict, *, counted: bool = True) -> Paging:
     """The page the query string asks for (keyset_page), with the total when `counted`."""
-    contacts = selectors.contact_list(**filters)
-    page, message = keyset_page(request, contacts, oldest_first=filters["oldest_first"])
+    listing = selectors.contact_listing(**filters)
+    page, message = keyset_page(
+        request, listing.contacts, oldest_first=filters["oldest_first"], scan=listing.scan
+    )
     paging = Paging(page, filters["oldest_first"], message)
     if not counted:
         return paging
     if filters["lead"].strip():
-        # No tally counts a search: count its matches, but never past the cap.
-        total = selectors.count_up_to(contacts, SEARCH_COUNT_CAP)
-        return replace(paging, total=min(total, SEARCH_COUNT_CAP), capped=total > SEARCH_COUNT_CAP)
+        # No tally counts a search: count its matches, but never past the cap (and, for a
+        # broad one, never past the contacts its pages read at once).
+        total, whole = selectors.count_listing_up_to(listing, SEARCH_COUNT_CAP, page=page)
+        capped = total > SEARCH_COUNT_CAP
+        return replace(
+            paging,
+            total=min(total, SEARCH_COUNT_CAP),
+            capped=capped,
+            at_least=not (capped or whole),
+        )
     tallied = ("status", "source_id", "operator_id", "unassigned")
     return replace(paging, total=selectors.contact_count(**{k: filters[k] for k in tallied}))
 
