@@ -22,7 +22,8 @@ name + "_bench" and "_bench_small" are dropped and re-created), it:
 
 Knobs: BENCH_CONTACTS, BENCH_SMALL, BENCH_REGISTRATIONS (per round), BENCH_PAGE_ROUNDS,
 BENCH_HTTP_REQUESTS, BENCH_HTTP_CLIENTS, BENCH_HTTP_WORKERS, BENCH_MODEL_REQUESTS, and
-BENCH_WORKER_MODELS (how many of the worker models to compare), BENCH_DATABASES
+BENCH_WORKER_MODELS (how many of the worker models to compare), BENCH_LEAD_CONTACTS (the
+contacts of the lead whose page is timed), BENCH_DATABASES
 (sqlite,postgresql: which to run) and BENCH_RESULTS (where the results go).
 """
 

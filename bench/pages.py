@@ -30,7 +30,12 @@ from pathlib import Path
 PAGE_LIMIT_MS = 100
 FLAT_LIMIT = 1.5
 SEARCH_TERM = "zebra"  # Three leads of each database are called zebra-<n>@bench.example.
-MANY_CONTACTS = 40  # The contacts of the lead whose page is timed.
+# Every lead's identifier contains "bench"; "seed1" is in a fifth of the seeded leads
+# (Seed1..., the oldest fifth of the history): broad searches (search.py), dense and sparse.
+BROAD_TERMS = ("bench", "seed1")
+# The contacts of the lead whose page is timed (all but a few closed); BENCH_LEAD_CONTACTS.
+MANY_CONTACTS = int(os.environ.get("BENCH_LEAD_CONTACTS", "") or 1000)
+STILL_OPEN = 10
 ACCESS_FORMAT = "BENCH %({x-bench-id}i)s %(s)s %(D)s"
 SESSION_COOKIE = "sessionid"
 
@@ -67,8 +72,11 @@ def prepare() -> dict:
     many = "bench-many@bench.example"
     lead = Lead.objects.filter(identifier_key=many).first()
     have = lead.contacts.count() if lead else 0
-    for _ in range(MANY_CONTACTS - have):
-        services.contact_register(lead_identifier=many, source_id=source.pk)
+    missing = MANY_CONTACTS - have
+    for n in range(missing):
+        contact = services.contact_register(lead_identifier=many, source_id=source.pk)
+        if n < missing - STILL_OPEN:
+            services.contact_close(contact_id=contact.pk)
     lead = Lead.objects.get(identifier_key=many)
     for n in range(1, 4):
         identifier = f"{SEARCH_TERM}-{n}@bench.example"
@@ -82,6 +90,9 @@ def prepare() -> dict:
 
     contact = Contact.objects.filter(lead=lead).order_by("-pk").first()
     assert contact is not None
+    # An operator of the source with the most of its contacts: the open ones of the pair.
+    weight = source.weights.order_by("-weight", "operator_id").first()
+    assert weight is not None, "the benchmark's first source has no weights"
     return {
         "supervisor_session": session(supervisor),
         "operator_session": session(operator.user),
@@ -89,6 +100,7 @@ def prepare() -> dict:
         "operator_id": operator.pk,
         "lead_id": lead.pk,
         "contact_id": contact.pk,
+        "pair_operator_id": weight.operator_id,
         "contacts": Contact.objects.count(),
     }
 
@@ -119,6 +131,11 @@ def pages(ids: dict) -> list[Page]:
         Page("contacts, one source", "/contacts/?source={source_id}"),
         Page("contacts, one operator", "/contacts/?operator={operator_id}"),
         Page(f"contacts, lead {SEARCH_TERM!r}", f"/contacts/?lead={SEARCH_TERM}"),
+        *(Page(f"contacts, lead {term!r}", f"/contacts/?lead={term}") for term in BROAD_TERMS),
+        Page(
+            "contacts, source+operator+open",
+            "/contacts/?source={source_id}&operator={pair_operator_id}&status=open",
+        ),
         Page("a source", "/sources/{source_id}/"),
         Page("a source's fairness", "/sources/{source_id}/fairness/"),
         Page("operator's workspace /my/", "/my/", who="operator"),
