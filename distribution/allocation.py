@@ -83,7 +83,8 @@ any lock it waited for: the weights, the balances and the loads again, and a new
 insert with them; on SQLite a new lead's insert; the contact; the tallies; the events; the
 balanced UPDATE when the round robin moved. SQLite 6 (known lead) or 7 (new), PostgreSQL 7;
 balanced one more. A weight edit that committed while the registration waited for the
-source can have weighted an operator it did not lock: it starts over (WeightsMoved). A
+source can have weighted an operator it did not lock: it starts over (WeightsMoved), at
+most services.REGISTER_ATTEMPTS times in all, then gives up having written nothing (a 503). A
 sticky owner without a weight for the source is read, not locked: it cannot receive the
 contact, the log only shows it. The balanced state
 (SourceOperatorConfig.balance) is part of the source row's lock: every decision among

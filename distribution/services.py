@@ -51,6 +51,19 @@ class NameTaken(ValidationError):
     """A unique name is already used by another row (the API answers 409)."""
 
 
+# How many times a registration starts over when the source's weights moved while it
+# waited for the source's lock (allocation.WeightsMoved). Each time takes a weight edit
+# committed within that wait, so a few suffice; the bound stops a registration from
+# spinning while weights are edited without a pause.
+REGISTER_ATTEMPTS = 3
+
+
+class WeightsKeptMoving(Exception):
+    """A registration found the source's weights moved on each of its REGISTER_ATTEMPTS
+    attempts. Nothing was written; the request may be sent again (a request answers 503
+    with Retry-After, like a database outage: distribution/views/errors.py)."""
+
+
 # --- contacts ---------------------------------------------------------------------
 
 
@@ -92,7 +105,7 @@ def contact_register(
     lead_name = _clean_text(
         lead_name, field="lead_name", max_length=MAX_LEAD_NAME_LENGTH, required=False
     )
-    while True:
+    for _attempt in range(REGISTER_ATTEMPTS):
         try:
             return _register(
                 identifier=identifier,
@@ -106,6 +119,7 @@ def contact_register(
             # PostgreSQL, rarely: a weight edit committed while we waited for the source.
             # Nothing was written; the next attempt locks the operators it added.
             continue
+    raise WeightsKeptMoving(source_id)
 
 
 @transaction.atomic

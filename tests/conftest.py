@@ -15,7 +15,7 @@ import random
 import pytest
 from django.db import connection
 
-from distribution import services
+from distribution import allocation, services
 from distribution.models import Operator, Source
 
 
@@ -97,3 +97,27 @@ def register(db, rng):
         )
 
     return make
+
+
+@pytest.fixture
+def weights_moving(monkeypatch):
+    """Make the next `times` registrations' locks find that the weights moved (as on
+    PostgreSQL when a weight edit commits while a registration waits for the source),
+    after the real locking statement and the new lead's insert. Returns the attempts
+    seen, one source id each."""
+    lock_arrival = allocation.lock_arrival
+
+    def start(times: int) -> list[int]:
+        attempts: list[int] = []
+
+        def moved(source_id, **kwargs):
+            attempts.append(source_id)
+            arrival = lock_arrival(source_id, **kwargs)
+            if len(attempts) <= times:
+                raise allocation.WeightsMoved(source_id)
+            return arrival
+
+        monkeypatch.setattr(allocation, "lock_arrival", moved)
+        return attempts
+
+    return start

@@ -2,6 +2,7 @@ from datetime import datetime
 
 import pytest
 
+from distribution import services
 from distribution.models import Contact, Lead
 from tests.api_support import ApiClient, json_of, query_count
 
@@ -112,6 +113,25 @@ def test_an_invalid_contact_is_a_422_and_stores_nothing(api, make_source, body, 
 
     assert response.status_code == 422
     assert field in json_of(response)["errors"]
+    assert not Contact.objects.exists()
+    assert not Lead.objects.exists()
+
+
+def test_a_registration_whose_weights_keep_moving_is_a_json_503_and_stores_nothing(
+    api, make_operator, make_source, weights_moving
+):
+    source = make_source(weights={make_operator(): 1})
+    attempts = weights_moving(times=10**6)
+    api.client.raise_request_exception = False
+
+    response = api.post(
+        "/api/contacts/", {"lead_identifier": "a@example.com", "source_id": source.pk}
+    )
+
+    assert response.status_code == 503
+    assert "Retry later" in json_of(response)["detail"]
+    assert response["Retry-After"] == "5"
+    assert len(attempts) == services.REGISTER_ATTEMPTS
     assert not Contact.objects.exists()
     assert not Lead.objects.exists()
 

@@ -9,7 +9,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from distribution import allocation, selectors, services
-from distribution.models import Contact, Lead, Source, SourceOperatorConfig
+from distribution.models import (
+    Contact,
+    ContactEvent,
+    ContactTally,
+    Lead,
+    Source,
+    SourceOperatorConfig,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -412,6 +419,38 @@ def test_lead_name_fills_in_a_missing_name_but_never_overwrites(make_source, reg
     register(source, "X@Y.Z", lead_name="Someone else")
 
     assert Lead.objects.get().name == "Xavier"
+
+
+def test_a_registration_starts_over_when_the_weights_moved(
+    make_operator, make_source, register, weights_moving
+):
+    operator = make_operator()
+    source = make_source(weights={operator: 1})
+    attempts = weights_moving(times=services.REGISTER_ATTEMPTS - 1)
+
+    contact = register(source, "moved@example.com")
+
+    assert len(attempts) == services.REGISTER_ATTEMPTS
+    assert contact.operator_id == operator.pk
+    assert Lead.objects.get().identifier == "moved@example.com"
+    assert Contact.objects.count() == 1
+
+
+def test_a_registration_gives_up_when_the_weights_keep_moving_and_stores_nothing(
+    make_operator, make_source, register, weights_moving
+):
+    operator = make_operator()
+    source = make_source(weights={operator: 1})
+    attempts = weights_moving(times=10**6)
+
+    with pytest.raises(services.WeightsKeptMoving):
+        register(source, "moved@example.com")
+
+    assert len(attempts) == services.REGISTER_ATTEMPTS
+    assert not Lead.objects.exists()
+    assert not Contact.objects.exists()
+    assert not ContactEvent.objects.exists()
+    assert not ContactTally.objects.exists()
 
 
 # --- weights -----------------------------------------------------------------------

@@ -36,7 +36,8 @@ data is at fault. 401: no valid token. 403: a session request without its CSRF t
 404: unknown id in the path. 409: a unique name is taken. 413: a body over 2.5 MB.
 422: the body (including invalid JSON and an unknown id inside the body) or a query
 parameter is invalid (`search` is at most 255 characters). 503: the database is
-unavailable; retry after the seconds in `Retry-After`. A request that fails changes
+unavailable (or a registration's source had its weights edited under each of its
+attempts); retry after the seconds in `Retry-After`. A request that fails changes
 nothing.
 
 **Before the API.** gunicorn refuses a request line (method, path and query string)

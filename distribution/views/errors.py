@@ -13,6 +13,8 @@ from django.template import loader
 from django.views import defaults
 from django.views.csrf import csrf_failure as django_csrf_failure
 
+from distribution.services import WeightsKeptMoving
+
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
@@ -29,9 +31,10 @@ def database_unavailable(exc: BaseException | None) -> bool:
 
     OperationalError is what both drivers raise for a refused, dropped or timed-out
     connection and for SQLite's "database is locked" past its busy timeout;
-    InterfaceError is a connection already closed under us.
+    InterfaceError is a connection already closed under us; WeightsKeptMoving a
+    registration that gave up after its source's weights changed under each attempt.
     """
-    return isinstance(exc, OperationalError | InterfaceError)
+    return isinstance(exc, OperationalError | InterfaceError | WeightsKeptMoving)
 
 
 def service_unavailable(request: HttpRequest) -> HttpResponse:
