@@ -1,6 +1,9 @@
 from datetime import datetime
+from itertools import product
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from distribution import services
 from distribution.models import Contact, Lead
@@ -242,6 +245,68 @@ def test_list_contacts_filters(api, make_operator, make_source, register):
     assert ids(unassigned="true", status="open", source_id=ads.pk) == {queued_ads.pk}
     assert ids(unassigned="false") == {assigned.pk, queued_web.pk, queued_ads.pk, closed.pk}
     assert ids(source_id=987_654) == set()
+
+
+@pytest.fixture
+def history(make_operator, make_source, register, rng):
+    """Contacts of two sources moved by every service that changes an operator or a status:
+    Web's four fill Ann and Bob, Ads' three wait for Bob; Cid has no weight, nobody has one
+    for Walk-in, whose contacts stay in the queue."""
+    ann, bob, cid = make_operator("Ann", limit=2), make_operator("Bob", limit=2), make_operator()
+    web, ads = make_source("Web", weights={ann: 1, bob: 1}), make_source("Ads", weights={bob: 1})
+    contacts = [register(web) for _ in range(4)] + [register(ads) for _ in range(3)]
+    services.contact_close(contact_id=contacts[0].pk, rng=rng)
+    services.contact_close(contact_id=contacts[4].pk, outcome="won", rng=rng)
+    services.contact_reassign(contact_id=contacts[1].pk, operator_id=cid.pk, rng=rng)
+    services.contact_reopen(contact_id=contacts[0].pk, rng=rng)
+    services.contact_return_to_queue(contact_id=contacts[3].pk, rng=rng)
+    services.contact_close(contact_id=contacts[5].pk, rng=rng)
+    walk_in = make_source("Walk-in")
+    services.contact_close(contact_id=register(walk_in).pk, rng=rng)
+    register(walk_in)
+    return {"sources": [web.pk, ads.pk, walk_in.pk], "operators": [ann.pk, bob.pk, cid.pk]}
+
+
+def test_list_contacts_counts_every_match_of_every_filter(api, history):
+    # The oracle counts the contacts themselves, for every combination of the filters.
+    assert Contact.objects.filter(status="closed").exists()
+    assert Contact.objects.filter(operator=None).exists()
+    for status, source_id, operator_id, unassigned in product(
+        [None, "open", "closed"],
+        [None, *history["sources"], 987_654],
+        [None, *history["operators"]],
+        [False, True],
+    ):
+        params = {"status": status, "source_id": source_id, "operator_id": operator_id}
+        params = {name: value for name, value in params.items() if value is not None}
+        contacts = Contact.objects.filter(**params)
+        if unassigned:
+            contacts = contacts.filter(operator=None)
+        # limit=1: the first page does not hold every match, so the count is asked for.
+        body = json_of(api.get("/api/contacts/", {**params, "unassigned": unassigned, "limit": 1}))
+
+        assert body["count"] == contacts.count(), (params, unassigned)
+        assert len(body["items"]) == min(1, contacts.count())
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"status": "open"}, {"source_id": "WEB", "operator_id": "BOB"}, {"unassigned": "true"}],
+)
+def test_list_contacts_counts_from_the_tallies_not_the_contacts(api, history, params):
+    named = {"WEB": history["sources"][0], "BOB": history["operators"][1]}
+    params = {name: named.get(value, value) for name, value in params.items()}
+    api.get("/api/contacts/")  # The token's first call also writes its last_used_at.
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get("/api/contacts/", {**params, "limit": 1, "offset": 1})
+
+    assert response.status_code == 200
+    reads = [query["sql"] for query in queries if '"distribution_contact"' in query["sql"]]
+    tallied = [query["sql"] for query in queries if '"distribution_contacttally"' in query["sql"]]
+    # The page's rows are the only read of the contacts; the count is one tally query.
+    assert len(reads) == 1 and "COUNT(" not in reads[0].upper()
+    assert len(tallied) == 1
 
 
 @pytest.mark.parametrize(

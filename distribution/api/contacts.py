@@ -1,6 +1,8 @@
 """/api/contacts/: register a lead's request, list contacts, respond to one, close one,
 reopen one."""
 
+from functools import partial
+
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -46,8 +48,12 @@ def register_contact(request: HttpRequest, payload: ContactCreateIn):
 @router.get("/", response={200: ContactPage, **READ_ERRORS})
 def list_contacts(request: HttpRequest, filters: Query[ContactFilters], page: Query[PageParams]):
     """Contacts, newest first, filtered by any of status, source, operator, unassigned."""
-    contacts = selectors.contact_list(**filters.model_dump())
-    return page_of(contacts, page)
+    given = filters.model_dump()
+    # The tallies answer every filter of this list: the count reads a few tally rows
+    # instead of counting every matching contact (at a million contacts, most of the cost).
+    return page_of(
+        selectors.contact_list(**given), page, count=partial(selectors.contact_count, **given)
+    )
 
 
 @router.get("/{contact_id}", response={200: ContactOut, **ONE_ERRORS})

@@ -9,6 +9,7 @@ from distribution import selectors
 from distribution.models import Contact, Lead
 
 from .errors import ONE_ERRORS, READ_ERRORS
+from .paging import page_of
 from .schemas import IdParam, LeadOut, LeadPage, PageParams, SearchText
 
 router = Router(tags=["leads"])
@@ -31,17 +32,10 @@ def list_leads(request: HttpRequest, filters: Query[LeadFilters], page: Query[Pa
     """Leads, newest first; `search` keeps those whose identifier contains it (any case),
     and finds a phone number by any spelling of it or of a part of it."""
     leads = selectors.lead_search(filters.search)
-    items = list(_with_contacts(leads)[page.offset : page.offset + page.limit])
-    if page.offset == 0 and len(items) < page.limit:
-        # The first page holds everything: counting needs no second query.
-        count = len(items)
-    elif not filters.search:
-        # Every lead: the tallies, not a count of the table.
-        count = selectors.lead_total()
-    else:
-        # The matches, counted from the search index.
-        count = leads.count()
-    return {"items": items, "count": count}
+    # Every lead: the tallies, not a count of the table; a search's matches are counted
+    # from the search index.
+    total = None if filters.search else selectors.lead_total
+    return page_of(_with_contacts(leads), page, count=total)
 
 
 @router.get("/{lead_id}", response={200: LeadOut, **ONE_ERRORS})
