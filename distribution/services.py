@@ -53,9 +53,10 @@ class NameTaken(ValidationError):
 
 # How many times a registration starts over when the source's weights moved while it
 # waited for the source's lock (allocation.WeightsMoved). Each time takes a weight edit
-# committed within that wait, so a few suffice; the bound stops a registration from
-# spinning while weights are edited without a pause.
-REGISTER_ATTEMPTS = 3
+# committed within that wait, so a few suffice (20 threads editing weights and
+# registering at once in tests/test_concurrency.py gave up once in a run with 3); the
+# bound stops a registration from spinning while weights are edited without a pause.
+REGISTER_ATTEMPTS = 5
 
 
 class WeightsKeptMoving(Exception):

@@ -408,7 +408,10 @@ def test_weights_changing_during_registrations_and_closes_leave_nobody_waiting(
 
     errors = run_in_threads(THREADS, work)
 
-    assert errors == []
+    # A registration may give up when an edit moved its source's weights under each of its
+    # attempts (PostgreSQL, services.REGISTER_ATTEMPTS): it wrote nothing, which the
+    # invariants below check with the rest.
+    assert [e for e in errors if not isinstance(e, services.WeightsKeptMoving)] == []
     assert_invariants()
 
 
