@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.test import Client
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests
@@ -33,6 +34,13 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+        # Between its calls Playwright marks an event loop as running in this thread, and
+        # then asgiref keeps Django's connections per context instead of per thread: the
+        # connections this thread opened while the browser was up are not the ones the
+        # test database's teardown closes (those it opened before). Left open, one of
+        # them made DROP DATABASE fail ("being accessed by other users") and left the
+        # worker's test database behind. Close them while that storage is still in use.
+        connections.close_all()
 
 
 class Browsing:
