@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from distribution import services
+from distribution import selectors, services
 from distribution.api.prepared import PreparedGet
 from distribution.auth_tokens import api_token_create
 from distribution.models import ApiToken, Contact, Operator
@@ -221,3 +221,22 @@ def test_a_prepared_get_binds_the_id_it_is_given(make_operator):
     assert by_id._compiled[connection.vendor] is not None
     with pytest.raises(Operator.DoesNotExist):
         by_id.get(bob.pk + 1)
+
+
+def test_a_prepared_get_types_fields_and_annotations_as_the_orm_does(make_operator, make_source):
+    # Datetimes come back aware, the load as a number, like the queryset's own .get().
+    ann = make_operator("Ann", limit=3)
+    Operator.objects.filter(pk=ann.pk).update(shift_changes_at=timezone.now() + timedelta(days=1))
+    services.contact_register(
+        lead_identifier="a@example.com", source_id=make_source(weights={ann: 1}).pk
+    )
+    by_id = PreparedGet(selectors.operator_list)
+
+    prepared, built = by_id.get(ann.pk), selectors.operator_list().get(pk=ann.pk)
+
+    assert by_id._compiled[connection.vendor] is not None
+    fields = [f.attname for f in Operator._meta.concrete_fields]
+    assert [getattr(prepared, f) for f in fields] == [getattr(built, f) for f in fields]
+    assert prepared.shift_changes_at.tzinfo is not None and prepared.created_at.tzinfo is not None
+    assert (prepared.open_contacts, built.open_contacts) == (1, 1)
+    assert prepared._state.adding is False and prepared._state.db == connection.alias
