@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from django.db.models import (
     Count,
+    Func,
     IntegerField,
     Min,
     OuterRef,
@@ -24,6 +25,7 @@ from django.db.models import (
     Subquery,
     Sum,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -42,7 +44,12 @@ from .models import (
 )
 from .numbers import parse_id
 
-OPEN = Q(status=Contact.Status.OPEN)
+# Open contacts, with the status written into the SQL instead of bound as a parameter:
+# SQLite then knows that every entry of a partial index on open contacts
+# (contact_open_by_operator and the others) is open, and counts an operator's load from
+# the index alone; with the status bound it read each contact's row to check it, several
+# times slower for an operator with hundreds of open contacts. The value is a constant.
+OPEN = Q(status=RawSQL(f"'{Contact.Status.OPEN}'", ()))
 # The tallies' statuses that count contacts (the others, "lead", count leads).
 CONTACT_STATUSES = [Contact.Status.OPEN, Contact.Status.CLOSED]
 
@@ -71,12 +78,12 @@ def operator_names(operator_ids: Iterable[int]) -> dict[int, str]:
 
 
 def open_contacts_subquery() -> Subquery:
-    """An operator's load as a correlated count that reads only the open-contacts index."""
+    """An operator's load as a correlated count that reads only the open-contacts index:
+    one aggregate row (COUNT as a plain function, so no GROUP BY), 0 when none."""
     return Subquery(
         Contact.objects.filter(OPEN, operator_id=OuterRef("pk"))
         .order_by()
-        .values("operator_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Func("id", function="COUNT"))
         .values("n"),
         output_field=IntegerField(),
     )

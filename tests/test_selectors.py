@@ -163,3 +163,23 @@ def test_a_leads_contacts_are_read_newest_first_from_their_own_index(make_source
     if connection.vendor == "sqlite":
         # (PostgreSQL sorts a table this small rather than walk an index in order.)
         assert "TEMP B-TREE" not in read
+
+
+def test_a_load_is_counted_with_the_open_status_written_into_the_sql(
+    make_operator, make_source, register
+):
+    # Bound as a parameter, the status hid from SQLite that the partial index of open
+    # contacts holds only open ones: it read every open contact's row to check it.
+    ann, bob = make_operator("Ann"), make_operator("Bob")
+    source = make_source(weights={ann: 1})
+    register(source)
+    register(source)
+    services.contact_close(contact_id=register(source).pk)
+    loads = selectors.operator_list().filter(pk__in=[ann.pk, bob.pk])
+
+    sql, params = loads.query.sql_with_params()
+
+    assert f"= ('{Contact.Status.OPEN}')" in sql and Contact.Status.OPEN not in params
+    assert "GROUP BY" not in sql  # One aggregate row per operator, none to group.
+    assert {op.pk: op.open_contacts for op in loads} == {ann.pk: 2, bob.pk: 0}
+    assert selectors.operator_loads([ann.pk, bob.pk]) == {ann.pk: 2}
