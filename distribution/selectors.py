@@ -235,6 +235,7 @@ class ContactListing:
 
     contacts: QuerySet[Contact]
     scan: QuerySet[Contact] | None = None
+    oldest_first: bool = False
 
 
 def contact_listing(
@@ -258,8 +259,12 @@ def contact_listing(
         contacts = contacts.filter(operator__isnull=True)
     matches = search_module.lead_matches(lead, names=True, prefix="lead__")
     if matches is None:
-        return ContactListing(contacts)
-    return ContactListing(contacts.filter(matches.condition), contacts if matches.broad else None)
+        return ContactListing(contacts, oldest_first=oldest_first)
+    return ContactListing(
+        contacts.filter(matches.condition),
+        contacts if matches.broad else None,
+        oldest_first=oldest_first,
+    )
 
 
 def contact_count(
@@ -300,11 +305,14 @@ def count_listing_up_to(
         return count_up_to(listing.contacts, cap), True
     if page is not None and page.window and page.start is None:
         return len(page.contacts), False
-    edge = _window_edge(listing.scan, None, forward=_order(listing.contacts))
+    forward = ("created_at", "id") if listing.oldest_first else ("-created_at", "-id")
+    edge = _window_edge(listing.scan, None, forward=forward)
     if edge is None:
         return count_up_to(listing.contacts, cap), True
-    newer = _order(listing.contacts)[0] == "created_at"
-    return count_up_to(listing.contacts.filter(_up_to(edge, newer=newer)), cap), False
+    return (
+        count_up_to(listing.contacts.filter(_up_to(edge, newer=listing.oldest_first)), cap),
+        False,
+    )
 
 
 # --- keyset paging --------------------------------------------------------------------
@@ -394,12 +402,6 @@ def _up_to(edge: Cursor, *, newer: bool) -> Q:
     if newer:
         return Q(created_at__lte=at) & (Q(created_at__lt=at) | Q(id__lte=pk))
     return Q(created_at__gte=at) & (Q(created_at__gt=at) | Q(id__gte=pk))
-
-
-def _order(contacts: QuerySet[Contact]) -> tuple[str, str]:
-    """The reading order of a list as ordered by contact_list: (created_at, id), either way."""
-    first = str(contacts.query.order_by[0])
-    return ("created_at", "id") if first == "created_at" else ("-created_at", "-id")
 
 
 def _window_edge(

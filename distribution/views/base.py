@@ -57,10 +57,9 @@ def keyset_page(
     scan: Any = None,
 ) -> tuple[selectors.ContactPage, str]:
     """The page of `contacts` (selectors.contact_listing or lead_contacts; `scan`: see
-    selectors.contact_page) the query string
-    asks for, and what to say when it could not be read: a cursor that is not one gives the
-    first page, and says so (a link from another version, or typed by hand: never an error
-    page)."""
+    selectors.contact_page) the query string asks for, and what to say when it could not be
+    read: a cursor that is not one gives the first page, and says so (a link from another
+    version, or typed by hand: never an error page)."""
     given = {name: request.GET[name] for name in PAGING if request.GET.get(name)}
     after = selectors.Cursor.parse(given.get("after"))
     before = selectors.Cursor.parse(given.get("before"))
